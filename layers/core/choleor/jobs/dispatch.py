@@ -1,0 +1,155 @@
+"""The dispatch port: how a job id reaches a runner.
+
+Adapters: `ThreadDispatcher` (worker threads in the `serve` process, plus a
+sweeper that takes up jobs left behind by a dead process), `LambdaDispatcher`
+(asynchronous Lambda invocation on AWS), `InlineDispatcher` (run now, in this
+thread: CLI commands and tests). The edge adds a Greengrass pub/sub adapter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from typing import Protocol
+
+from ..storage import aws
+from . import store
+from .runner import run_job
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    def submit(self, job_id: str) -> None: ...
+
+    def status(self) -> dict: ...
+
+
+class InlineDispatcher:
+    def submit(self, job_id: str) -> None:
+        run_job(job_id)
+
+    def status(self) -> dict:
+        return {"kind": "inline", "ok": True}
+
+
+class LambdaDispatcher:
+    def __init__(self, function_name: str):
+        self.function_name = function_name
+
+    def submit(self, job_id: str) -> None:
+        aws.invoke_async(self.function_name, {"job_id": job_id})
+
+    def status(self) -> dict:
+        return {"kind": "lambda", "function": self.function_name, "ok": True}
+
+
+class ThreadDispatcher:
+    """A pool of worker threads fed by a queue, and a sweeper for jobs a dead process left."""
+
+    def __init__(self, workers: int = 2, sweep_interval: float = 10.0, lease: float = store.LEASE_SECONDS):
+        self.workers = workers
+        self.sweep_interval = sweep_interval
+        self.lease = lease
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._pending: set[str] = set()
+        self._running: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "ThreadDispatcher":
+        for i in range(self.workers):
+            t = threading.Thread(target=self._work, name=f"choleor-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        sweeper = threading.Thread(target=self._sweep_loop, name="choleor-sweeper", daemon=True)
+        sweeper.start()
+        self._threads.append(sweeper)
+        return self
+
+    def submit(self, job_id: str) -> None:
+        with self._lock:
+            if job_id in self._pending or job_id in self._running:
+                return
+            self._pending.add(job_id)
+        self._queue.put(job_id)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            with self._lock:
+                self._pending.discard(job_id)
+                self._running[job_id] = threading.current_thread().name
+            try:
+                job = run_job(job_id, lease=self.lease)
+                if job.status == store.QUEUED:  # an unexpected error: try again
+                    self.submit(job_id)
+            except Exception:
+                log.exception("worker could not run job %s", job_id)
+            finally:
+                with self._lock:
+                    self._running.pop(job_id, None)
+
+    def sweep(self) -> int:
+        """Submit every queued job and every running job whose lease expired."""
+        jobs = store.recoverable()
+        for job in jobs:
+            self.submit(job.id)
+        return len(jobs)
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception as exc:  # storage briefly down: keep sweeping
+                log.warning("job sweep failed: %s", exc)
+            self._stop.wait(self.sweep_interval)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        for _ in range(self.workers):
+            self._queue.put(None)
+        for t in self._threads:
+            t.join(timeout)
+
+    def status(self) -> dict:
+        alive = sum(t.is_alive() for t in self._threads if t.name.startswith("choleor-worker"))
+        with self._lock:
+            return {"kind": "threads", "ok": alive == self.workers and not self._stop.is_set(),
+                    "workers": self.workers, "alive": alive, "queued": len(self._pending),
+                    "running": sorted(self._running)}
+
+
+_current: Dispatcher | None = None
+
+
+def set_dispatcher(d: Dispatcher | None) -> None:
+    global _current
+    _current = d
+
+
+def current() -> Dispatcher:
+    """The process's dispatcher: set by `serve`, else chosen by CHOLEOR_JOB_DISPATCH."""
+    global _current
+    if _current is None:
+        mode = os.environ.get("CHOLEOR_JOB_DISPATCH", "inline")
+        if mode == "lambda":
+            _current = LambdaDispatcher(os.environ["CHOLEOR_JOB_FUNCTION"])
+        elif mode == "threads":
+            _current = ThreadDispatcher().start()
+        else:
+            _current = InlineDispatcher()
+    return _current
+
+
+def submit(kind: str, params: dict | None = None, job_id: str | None = None) -> store.Job:
+    """Create (idempotently) and dispatch a job; returns it as created."""
+    job = store.create(kind, params, job_id)
+    if job.status == store.QUEUED:
+        current().submit(job.id)
+    return job

@@ -1,0 +1,43 @@
+"""Job kinds: a name and the core function that does the work.
+
+A handler takes the job's params and a `report(fraction, message)` callback,
+and returns a JSON-able result. It must be idempotent: writing to keys derived
+from its inputs, so running it twice has the effect of running it once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, Callable
+
+Report = Callable[[float, str], None]
+Handler = Callable[[dict, Report], Any]
+
+_HANDLERS: dict[str, Handler] = {}
+_DEFAULT_MODULES = ("choleor.usecases",)
+
+
+def register(kind: str) -> Callable[[Handler], Handler]:
+    def wrap(fn: Handler) -> Handler:
+        _HANDLERS[kind] = fn
+        return fn
+    return wrap
+
+
+def load_modules() -> None:
+    """Import the modules that register kinds (plus any named in CHOLEOR_JOB_MODULES)."""
+    extra = [m for m in os.environ.get("CHOLEOR_JOB_MODULES", "").split(",") if m.strip()]
+    for name in (*_DEFAULT_MODULES, *extra):
+        importlib.import_module(name.strip())
+
+
+def handler_for(kind: str) -> Handler | None:
+    if kind not in _HANDLERS:
+        load_modules()
+    return _HANDLERS.get(kind)
+
+
+def kinds() -> list[str]:
+    load_modules()
+    return sorted(_HANDLERS)
