@@ -1,5 +1,5 @@
 """Every subcommand's `register(subparsers)`, in the order `--help` lists them."""
 
-from . import serve
+from . import serve, worker
 
-REGISTRARS = [serve.register]
+REGISTRARS = [serve.register, worker.register]

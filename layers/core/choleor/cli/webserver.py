@@ -30,6 +30,15 @@ class _Handler(ChaliceRequestHandler):
     def log_message(self, format: str, *args) -> None:  # keep the terminal readable
         pass
 
+    def _send_error_response(self, error) -> None:
+        # Chalice's local gateway answers an unknown route like API Gateway's REST API
+        # (403 "Missing Authentication Token"); a person is better served by a 404.
+        if error.CODE == 403 and b"Missing Authentication Token" in (error.body or b""):
+            body = b'{"error": "no such API route"}'
+            self._send_http_response(404, {"Content-Type": "application/json"}, body)
+            return
+        super()._send_error_response(error)
+
     def _is_api(self) -> bool:
         return self.path == "/api" or self.path.startswith("/api/")
 

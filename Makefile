@@ -1,0 +1,40 @@
+# Two commands a new user needs: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+
+.PHONY: run test setup setup-test system-deps clean-data
+
+run: setup
+	$(VENV)/bin/choleor serve $(ARGS)
+
+test: setup-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system-deps $(VENV)/.installed infra/node_modules/.installed
+
+setup-test: setup $(VENV)/.installed-test
+
+system-deps:
+	@scripts/system-deps.sh $(EXTRA_DEBIAN)
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) is needed (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PIP) install -q -e '.[test]'
+	@touch $@
+
+infra/node_modules/.installed: infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean-data:
+	rm -rf .choleor
