@@ -10,7 +10,7 @@ import functools
 from chalice import Chalice, Response
 
 from choleor import usecases
-from choleor.errors import ChoreError
+from choleor.errors import BadInput, ChoreError
 
 app = Chalice(app_name="choleor")
 app.api.cors = False  # same origin locally; on AWS the HTTP API's CORS settings apply
@@ -36,3 +36,66 @@ def route(path: str, **kwargs):
 def health():
     state = usecases.health()
     return Response(body=state, status_code=200 if state["ok"] else 503)
+
+
+def body() -> dict:
+    """The JSON object the client sent (an empty body is an empty object)."""
+    raw = app.current_request.raw_body
+    if not raw:
+        return {}
+    try:
+        data = app.current_request.json_body
+    except Exception:
+        raise BadInput("the request body is not valid JSON")
+    if not isinstance(data, dict):
+        raise BadInput("the request body must be a JSON object")
+    return data
+
+
+def query_float(name: str) -> float | None:
+    value = (app.current_request.query_params or {}).get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise BadInput(f"{name} must be a number of seconds, not {value!r}")
+
+
+# --- songs -------------------------------------------------------------------
+
+@route("/api/songs", methods=["POST"])
+def create_song():
+    data = body()
+    size = data.get("size")
+    if size is not None and not isinstance(size, int):
+        raise BadInput("size must be a whole number of bytes")
+    out = usecases.create_song(str(data.get("filename") or ""), size=size, title=data.get("title"))
+    return Response(body=out, status_code=201)
+
+
+@route("/api/songs", methods=["GET"])
+def list_songs():
+    return {"songs": usecases.list_songs()}
+
+
+@route("/api/songs/{song_id}", methods=["GET"])
+def get_song(song_id):
+    return usecases.song(song_id)
+
+
+@route("/api/songs/{song_id}/analyze", methods=["POST"])
+def analyze_song(song_id):
+    return Response(body={"job": usecases.analyze_song(song_id)}, status_code=202)
+
+
+@route("/api/songs/{song_id}/segments", methods=["GET"])
+def song_segments(song_id):
+    return {"segments": usecases.song_segments(song_id, query_float("start"), query_float("end"))}
+
+
+# --- jobs --------------------------------------------------------------------
+
+@route("/api/jobs/{job_id}", methods=["GET"])
+def get_job(job_id):
+    return usecases.job(job_id)

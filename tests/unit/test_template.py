@@ -57,7 +57,17 @@ def test_environment_sets_every_variable_the_core_reads():
     tables = tpl.resources_of_type(t, "AWS::DynamoDB::Table")
     for logical, (var, default) in config.TABLES.items():
         assert env[var] == {"Ref": default} and default in tables, logical
-    assert env["CHOLEOR_BUCKET"] == {"Ref": "MediaBucket"}
+    bucket = t["Resources"]["MediaBucket"]["Properties"]["BucketName"]
+    assert env["CHOLEOR_BUCKET"] == bucket
+
+
+def test_every_job_function_the_dispatcher_names_exists():
+    from choleor.jobs.dispatch import DEFAULT_FUNCTION, LAMBDA_FUNCTIONS
+    t = tpl.load(TEMPLATE)
+    names = {res["Properties"].get("FunctionName", {}).get("Fn::Sub")
+             for res in tpl.resources_of_type(t, "AWS::Serverless::Function").values()}
+    for suffix in {DEFAULT_FUNCTION, *LAMBDA_FUNCTIONS.values()}:
+        assert "${AWS::StackName}-" + suffix in names, suffix
 
 
 def test_every_function_folder_has_its_handler():

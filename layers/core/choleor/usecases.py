@@ -25,3 +25,39 @@ def health() -> dict:
     out["workers"] = dispatch.current().status()
     out["ok"] = all(v.get("ok") for v in out.values())
     return out
+
+
+# --- songs -------------------------------------------------------------------
+
+def create_song(filename: str, size: int | None = None, title: str | None = None) -> dict:
+    """A song record and where to upload its file."""
+    from . import songs
+    return songs.create(filename, size=size, title=title)
+
+
+def analyze_song(song_id: str) -> dict:
+    """Check the uploaded file and start its analysis; returns the job."""
+    from . import songs
+    return songs.start_analysis(song_id).public()
+
+
+def song(song_id: str) -> dict:
+    from . import songs
+    return songs.view(song_id)
+
+
+def list_songs() -> list[dict]:
+    from . import songs
+    return songs.list_ready()
+
+
+def song_segments(song_id: str, start: float | None = None, end: float | None = None) -> list[dict]:
+    from . import songs
+    return songs.segments(song_id, start, end)
+
+
+# --- jobs --------------------------------------------------------------------
+
+def job(job_id: str) -> dict:
+    from .jobs import store
+    return store.get(job_id).public()

@@ -35,15 +35,28 @@ class InlineDispatcher:
         return {"kind": "inline", "ok": True}
 
 
+# Job kinds with a Lambda of their own (heavier memory, longer timeout); the rest run in "jobs".
+# Names are suffixes of the stack's prefix; template.yaml's tests check each exists.
+LAMBDA_FUNCTIONS = {"song.analyze": "analyze-song"}
+DEFAULT_FUNCTION = "jobs"
+
+
+def function_for(kind: str) -> str:
+    return LAMBDA_FUNCTIONS.get(kind.split(":", 1)[0], DEFAULT_FUNCTION)
+
+
 class LambdaDispatcher:
-    def __init__(self, function_name: str):
-        self.function_name = function_name
+    """Invokes the job's function asynchronously (Lambda retries, the runner dedupes)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
 
     def submit(self, job_id: str) -> None:
-        aws.invoke_async(self.function_name, {"job_id": job_id})
+        kind = store.get(job_id).kind
+        aws.invoke_async(self.prefix + function_for(kind), {"job_id": job_id})
 
     def status(self) -> dict:
-        return {"kind": "lambda", "function": self.function_name, "ok": True}
+        return {"kind": "lambda", "prefix": self.prefix, "ok": True}
 
 
 class ThreadDispatcher:
@@ -139,7 +152,7 @@ def current() -> Dispatcher:
     if _current is None:
         mode = os.environ.get("CHOLEOR_JOB_DISPATCH", "inline")
         if mode == "lambda":
-            _current = LambdaDispatcher(os.environ["CHOLEOR_JOB_FUNCTION"])
+            _current = LambdaDispatcher(os.environ["CHOLEOR_JOB_FUNCTION_PREFIX"])
         elif mode == "threads":
             _current = ThreadDispatcher().start()
         else:

@@ -1,0 +1,201 @@
+"""Songs: upload, analysis (beats, downbeats, descriptors, peaks) and segments.
+
+Records live in SongsTable; bytes under `uploads/songs/<id>/` (what the person
+uploaded) and `songs/<id>/` (what the analysis made). A rejected song leaves
+nothing behind: its record and files are removed, and the job that rejected it
+keeps the message.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from .config import Limits
+from .errors import BadInput, ChoreError, Conflict, NotFound, TooLarge
+from .jobs import dispatch, store
+from .jobs.registry import register
+from .storage import objects, records
+
+AWAITING, ANALYZING, READY = "awaiting_upload", "analyzing", "ready"
+UPLOAD_PREFIX = "uploads/songs/"
+
+
+def _upload_key(song_id: str, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:8] or ".bin"
+    return f"{UPLOAD_PREFIX}{song_id}/original{suffix}"
+
+
+def _analysis_key(song_id: str) -> str:
+    return f"songs/{song_id}/analysis.json"
+
+
+def _descriptors_key(song_id: str) -> str:
+    return f"songs/{song_id}/descriptors.npz"
+
+
+def create(filename: str, size: int | None = None, title: str | None = None,
+           limits: Limits | None = None) -> dict:
+    """A new song record and a presigned URL to PUT the file to."""
+    limits = limits or Limits()
+    filename = (filename or "").strip()
+    if not filename:
+        raise BadInput("a song needs a file name (for example song.mp3)")
+    if size is not None:
+        if size <= 0:
+            raise BadInput("the file is empty")
+        if size > limits.max_upload_bytes:
+            raise TooLarge(f"the file is {size / 2**20:.0f} MB; songs can be at most "
+                           f"{limits.max_upload_bytes / 2**20:.0f} MB")
+    song_id = uuid.uuid4().hex[:16]
+    key = _upload_key(song_id, filename)
+    ctype = objects.content_type_for(filename)
+    record = {"id": song_id, "title": (title or Path(filename).stem)[:200], "filename": filename[:200],
+              "upload_key": key, "content_type": ctype, "status": AWAITING, "created_at": time.time()}
+    records.put("songs", record, if_absent="id")
+    return {"song": public(record),
+            "upload": {"method": "PUT", "url": objects.presign_put(key, ctype),
+                       "headers": {"Content-Type": ctype}}}
+
+
+def get_record(song_id: str) -> dict:
+    rec = records.get("songs", {"id": song_id})
+    if rec is None:
+        raise NotFound(f"no song {song_id}")
+    return rec
+
+
+def public(rec: dict) -> dict:
+    keys = ("id", "title", "filename", "status", "created_at", "duration", "tempo", "job_id",
+            "n_beats", "n_units")
+    return {k: rec[k] for k in keys if k in rec}
+
+
+def _reject(rec: dict, exc: ChoreError) -> ChoreError:
+    """Remove everything of a rejected song, and pass the reason on."""
+    remove(rec["id"])
+    return exc
+
+
+def remove(song_id: str) -> None:
+    objects.delete_prefix(f"{UPLOAD_PREFIX}{song_id}/")
+    objects.delete_prefix(f"songs/{song_id}/")
+    records.delete("songs", {"id": song_id})
+
+
+def start_analysis(song_id: str, limits: Limits | None = None) -> store.Job:
+    """Check the upload quickly (size, streams, duration), then queue the analysis job.
+
+    Called by the API and by the S3 upload event; whichever comes second gets
+    the job the first one started.
+    """
+    from .audio import decode
+
+    limits = limits or Limits()
+    rec = get_record(song_id)
+    if rec["status"] in (ANALYZING, READY) and rec.get("job_id"):
+        return store.get(rec["job_id"])
+    head = objects.head(rec["upload_key"])
+    if head is None:
+        raise Conflict("the song's file has not been uploaded yet")
+    try:
+        if head["size"] == 0:
+            raise BadInput("the file is empty")
+        if head["size"] > limits.max_upload_bytes:
+            raise TooLarge(f"the file is {head['size'] / 2**20:.0f} MB; songs can be at most "
+                           f"{limits.max_upload_bytes / 2**20:.0f} MB")
+        # ffprobe reads the header over HTTP; the file is not downloaded here.
+        decode.check_probe(decode.probe(objects.presign_get(rec["upload_key"], expires=600)),
+                           max_seconds=limits.max_song_seconds)
+    except ChoreError as exc:
+        raise _reject(rec, exc) from None
+    job_id = f"analyze-{song_id}-{uuid.uuid4().hex[:6]}"
+    try:
+        records.update("songs", {"id": song_id}, {"status": ANALYZING, "job_id": job_id},
+                       condition="#s = :awaiting", names={"#s": "status"}, values={":awaiting": AWAITING})
+    except Conflict:
+        return store.get(get_record(song_id)["job_id"])
+    return dispatch.submit("song.analyze", {"song_id": song_id}, job_id=job_id)
+
+
+@register("song.analyze")
+def analyze_job(params: dict, report) -> dict:
+    """Download, analyse, store. Idempotent: every output is keyed by the song id."""
+    from .audio.analysis import analyze_file
+
+    limits = Limits()
+    rec = get_record(params["song_id"])
+    with tempfile.TemporaryDirectory(prefix="choleor-song-") as tmp:
+        path = Path(tmp) / Path(rec["upload_key"]).name
+        report(0.02, "fetching the file")
+        objects.download(rec["upload_key"], path)
+        try:
+            result = analyze_file(path, max_bytes=limits.max_upload_bytes,
+                                  max_seconds=limits.max_song_seconds,
+                                  progress=lambda f, m="": report(0.05 + 0.85 * f, m))
+        except ChoreError as exc:
+            raise _reject(rec, exc) from None
+    report(0.92, "saving the analysis")
+    doc = result.to_json()
+    objects.put_bytes(_analysis_key(rec["id"]), json.dumps(doc).encode(), "application/json")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **result.descriptor_arrays())
+    objects.put_bytes(_descriptors_key(rec["id"]), buf.getvalue())
+    summary = {"status": READY, "duration": doc["duration"], "tempo": doc["tempo"],
+               "n_beats": len(doc["beats"]), "n_units": len(doc["segments"]), "analyzed_at": time.time()}
+    records.update("songs", {"id": rec["id"]}, summary)
+    return {"song_id": rec["id"], **{k: summary[k] for k in ("duration", "tempo", "n_beats", "n_units")}}
+
+
+def analysis(song_id: str) -> dict:
+    """The stored analysis of a ready song (beats, downbeats, peaks, unit segments)."""
+    rec = get_record(song_id)
+    if rec["status"] != READY:
+        raise Conflict(f"the song is not analysed yet (status: {rec['status']})")
+    return json.loads(objects.get_bytes(_analysis_key(song_id)))
+
+
+def descriptors(song_id: str) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(objects.get_bytes(_descriptors_key(song_id)))) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def view(song_id: str) -> dict:
+    """What a client sees: the record, the job's progress while analysing, then the analysis."""
+    rec = get_record(song_id)
+    out = public(rec)
+    if rec["status"] == ANALYZING and rec.get("job_id"):
+        job = store.get(rec["job_id"])
+        out["job"] = job.public()
+    elif rec["status"] == READY:
+        out["analysis"] = analysis(song_id)
+    return out
+
+
+def list_ready() -> list[dict]:
+    songs = [public(r) for r in records.scan("songs", filter="#s = :ready", names={"#s": "status"},
+                                             values={":ready": READY})]
+    return sorted(songs, key=lambda s: s.get("created_at", 0), reverse=True)
+
+
+def segments(song_id: str, start: float | None = None, end: float | None = None) -> list[dict]:
+    """The 8-beat segments of [start, end] (snapped to the grid), each with its 9 beat times."""
+    from .audio.beats import BeatGrid
+    from .audio.segments import segments_for
+
+    doc = analysis(song_id)
+    if start is not None and end is not None and end <= start:
+        raise BadInput("the interval must end after it starts")
+    grid = BeatGrid(beats=np.asarray(doc["beats"]), downbeats=np.asarray(doc["downbeats"]),
+                    tempo=float(doc["tempo"]))
+    segs = segments_for(grid, start, end)
+    if not segs:
+        raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
+    return [{"index": s.index, "start": float(s.start), "end": float(s.end),
+             "beats": [float(b) for b in s.beats]} for s in segs]
