@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test setup setup-test system-deps clean-data
+.PHONY: run test setup setup-test system-deps pose-model clean-data
 
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
@@ -12,7 +12,7 @@ run: setup
 test: setup-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-setup: system-deps $(VENV)/.installed infra/node_modules/.installed
+setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model
 
 setup-test: setup $(VENV)/.installed-test
 
@@ -25,16 +25,20 @@ $(VENV)/bin/python:
 	$(PIP) install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e .
+	$(PIP) install -q -e '.[model]'
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[model,test]'
 	@touch $@
 
 infra/node_modules/.installed: infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# BlazePose ONNX files, converted from the pinned npm package (no-op when cached and valid).
+pose-model: $(VENV)/.installed
+	@PYTHON=$(abspath $(PY)) bash layers/pose_model/build.sh
 
 clean-data:
 	rm -rf .choleor

@@ -1,0 +1,85 @@
+"""Video frames as the tracker sees them: something to cut crops from.
+
+Decoded video arrives as I420 (planar YUV 4:2:0), which is what the decoder
+produces: asking ffmpeg for RGB and converting every full frame costs more
+than the crops need. An I420 frame is warped plane by plane into a small
+I420 crop and only that is converted to RGB; the full frame is converted
+only when the detector needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .roi import Roi, crop_to_image_matrix, cut
+
+_CHROMA_IN = np.array([[2.0, 0.0, 0.5], [0.0, 2.0, 0.5], [0.0, 0.0, 1.0]])  # chroma dst -> luma dst
+_CHROMA_OUT = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25]])  # luma src -> chroma src
+
+
+class Frame(Protocol):
+    width: int
+    height: int
+
+    def rgb(self) -> np.ndarray:
+        """The full frame, (H, W, 3) uint8 RGB."""
+
+    def crop(self, roi: Roi, size: int, border: int) -> tuple[np.ndarray, np.ndarray]:
+        """(size, size, 3) uint8 RGB crop of the ROI and its crop-to-image affine."""
+
+
+class RgbFrame:
+    def __init__(self, pixels: np.ndarray):
+        self.pixels = pixels
+        self.height, self.width = pixels.shape[:2]
+
+    def rgb(self) -> np.ndarray:
+        return self.pixels
+
+    def crop(self, roi: Roi, size: int, border: int) -> tuple[np.ndarray, np.ndarray]:
+        return cut(self.pixels, roi, size, border)
+
+
+def i420_frame_bytes(width: int, height: int) -> int:
+    return width * height * 3 // 2
+
+
+class I420Frame:
+    """One I420 frame (even width and height) in a flat uint8 buffer."""
+
+    def __init__(self, data: np.ndarray, width: int, height: int):
+        if width % 2 or height % 2:
+            raise ValueError("I420 frames need an even width and height")
+        self.data = data.reshape(height * 3 // 2, width)
+        self.width, self.height = width, height
+        self._rgb: np.ndarray | None = None
+
+    def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        w, h = self.width, self.height
+        chroma = self.data[h:].reshape(-1)
+        half = (w // 2) * (h // 2)
+        return (self.data[:h], chroma[:half].reshape(h // 2, w // 2),
+                chroma[half:].reshape(h // 2, w // 2))
+
+    def rgb(self) -> np.ndarray:
+        if self._rgb is None:
+            self._rgb = cv2.cvtColor(self.data, cv2.COLOR_YUV2RGB_I420)
+        return self._rgb
+
+    def crop(self, roi: Roi, size: int, border: int) -> tuple[np.ndarray, np.ndarray]:
+        if border != cv2.BORDER_REPLICATE or size % 2:
+            return cut(self.rgb(), roi, size, border)  # constant borders need RGB black
+        matrix = crop_to_image_matrix(roi, size)
+        chroma_matrix = _CHROMA_OUT @ np.vstack([matrix, [0, 0, 1]]) @ _CHROMA_IN
+        y, u, v = self.planes()
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        out = np.empty((size * 3 // 2, size), np.uint8)
+        cv2.warpAffine(y, matrix, (size, size), out[:size], flags, border)
+        half = size // 2
+        chroma = out[size:].reshape(2, half, half)
+        cv2.warpAffine(u, chroma_matrix, (half, half), chroma[0], flags, border)
+        cv2.warpAffine(v, chroma_matrix, (half, half), chroma[1], flags, border)
+        return cv2.cvtColor(out, cv2.COLOR_YUV2RGB_I420), matrix
