@@ -38,3 +38,42 @@ def local_stack(tmp_path_factory):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def api(local_stack):
+    """The real HTTP app (Chalice's local server + static files) with job worker threads."""
+    import socket
+    import threading
+
+    from choleor.cli.webserver import load_chalice_app, make_server
+    from choleor.jobs import dispatch
+
+    os.environ.setdefault("CHOLEOR_ADMIN_KEY", "test-admin-key")
+    workers = dispatch.ThreadDispatcher(workers=2, sweep_interval=2.0).start()
+    dispatch.set_dispatcher(workers)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = make_server(load_chalice_app(ROOT / "functions" / "api"), ROOT / "frontend", "127.0.0.1", port)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    workers.stop()
+    dispatch.set_dispatcher(None)
+
+
+def wait_job(api_url: str, job_id: str, timeout: float = 180.0) -> dict:
+    """Poll a job as the front end does, until it ends."""
+    import time
+
+    import requests
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = requests.get(f"{api_url}/api/jobs/{job_id}", timeout=10).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not end in {timeout} s: {job}")

@@ -94,6 +94,54 @@ def song_segments(song_id):
     return {"segments": usecases.song_segments(song_id, query_float("start"), query_float("end"))}
 
 
+# --- dance library -------------------------------------------------------------
+
+def admin_key_header() -> str | None:
+    return app.current_request.headers.get("x-admin-key")
+
+
+@route("/api/sources", methods=["POST"])
+def create_source():
+    data = body()
+    size = data.get("size")
+    if size is not None and not isinstance(size, int):
+        raise BadInput("size must be a whole number of bytes")
+    out = usecases.create_source(str(data.get("filename") or ""), admin_key_header(), size=size,
+                                 style=data.get("style"), title=data.get("title"))
+    return Response(body=out, status_code=201)
+
+
+@route("/api/sources", methods=["GET"])
+def list_sources():
+    return {"sources": usecases.list_sources()}
+
+
+@route("/api/sources/{source_id}", methods=["GET"])
+def get_source(source_id):
+    return usecases.source(source_id)
+
+
+@route("/api/sources/{source_id}/ingest", methods=["POST"])
+def ingest_source(source_id):
+    return Response(body={"job": usecases.ingest_source(source_id, admin_key_header())}, status_code=202)
+
+
+@route("/api/moves", methods=["GET"])
+def list_moves():
+    source = (app.current_request.query_params or {}).get("source")
+    return {"moves": usecases.list_moves(source)}
+
+
+@route("/api/moves/{move_id}", methods=["GET"])
+def get_move(move_id):
+    return usecases.move(move_id)
+
+
+@route("/api/library", methods=["GET"])
+def library_stats():
+    return usecases.library_stats()
+
+
 # --- jobs --------------------------------------------------------------------
 
 @route("/api/jobs/{job_id}", methods=["GET"])

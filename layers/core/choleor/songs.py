@@ -8,7 +8,6 @@ keeps the message.
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 import time
@@ -34,10 +33,6 @@ def _upload_key(song_id: str, filename: str) -> str:
 
 def _analysis_key(song_id: str) -> str:
     return f"songs/{song_id}/analysis.json"
-
-
-def _descriptors_key(song_id: str) -> str:
-    return f"songs/{song_id}/descriptors.npz"
 
 
 def create(filename: str, size: int | None = None, title: str | None = None,
@@ -90,13 +85,11 @@ def remove(song_id: str) -> None:
 
 
 def start_analysis(song_id: str, limits: Limits | None = None) -> store.Job:
-    """Check the upload quickly (size, streams, duration), then queue the analysis job.
+    """Check the upload's size, then queue the analysis job (which probes before decoding).
 
     Called by the API and by the S3 upload event; whichever comes second gets
     the job the first one started.
     """
-    from .audio import decode
-
     limits = limits or Limits()
     rec = get_record(song_id)
     if rec["status"] in (ANALYZING, READY) and rec.get("job_id"):
@@ -110,9 +103,6 @@ def start_analysis(song_id: str, limits: Limits | None = None) -> store.Job:
         if head["size"] > limits.max_upload_bytes:
             raise TooLarge(f"the file is {head['size'] / 2**20:.0f} MB; songs can be at most "
                            f"{limits.max_upload_bytes / 2**20:.0f} MB")
-        # ffprobe reads the header over HTTP; the file is not downloaded here.
-        decode.check_probe(decode.probe(objects.presign_get(rec["upload_key"], expires=600)),
-                           max_seconds=limits.max_song_seconds)
     except ChoreError as exc:
         raise _reject(rec, exc) from None
     job_id = f"analyze-{song_id}-{uuid.uuid4().hex[:6]}"
@@ -144,9 +134,6 @@ def analyze_job(params: dict, report) -> dict:
     report(0.92, "saving the analysis")
     doc = result.to_json()
     objects.put_bytes(_analysis_key(rec["id"]), json.dumps(doc).encode(), "application/json")
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **result.descriptor_arrays())
-    objects.put_bytes(_descriptors_key(rec["id"]), buf.getvalue())
     summary = {"status": READY, "duration": doc["duration"], "tempo": doc["tempo"],
                "n_beats": len(doc["beats"]), "n_units": len(doc["segments"]), "analyzed_at": time.time()}
     records.update("songs", {"id": rec["id"]}, summary)
@@ -159,11 +146,6 @@ def analysis(song_id: str) -> dict:
     if rec["status"] != READY:
         raise Conflict(f"the song is not analysed yet (status: {rec['status']})")
     return json.loads(objects.get_bytes(_analysis_key(song_id)))
-
-
-def descriptors(song_id: str) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(objects.get_bytes(_descriptors_key(song_id)))) as npz:
-        return {k: npz[k] for k in npz.files}
 
 
 def view(song_id: str) -> dict:
@@ -184,18 +166,28 @@ def list_ready() -> list[dict]:
     return sorted(songs, key=lambda s: s.get("created_at", 0), reverse=True)
 
 
+def stored_grid(doc: dict):
+    """The BeatGrid of a stored analysis (downbeats located among the beats)."""
+    from .audio.beats import BeatGrid
+
+    beats = np.asarray(doc["beats"], dtype=float)
+    downbeats = np.asarray(doc["downbeats"], dtype=float)
+    first = int(np.argmin(np.abs(beats - downbeats[0]))) if len(downbeats) else 0
+    return BeatGrid(beats=beats, downbeats=downbeats, tempo=float(doc["tempo"]), first_downbeat=first)
+
+
 def segments(song_id: str, start: float | None = None, end: float | None = None) -> list[dict]:
     """The 8-beat segments of [start, end] (snapped to the grid), each with its 9 beat times."""
-    from .audio.beats import BeatGrid
     from .audio.segments import segments_for
 
     doc = analysis(song_id)
     if start is not None and end is not None and end <= start:
         raise BadInput("the interval must end after it starts")
-    grid = BeatGrid(beats=np.asarray(doc["beats"]), downbeats=np.asarray(doc["downbeats"]),
-                    tempo=float(doc["tempo"]))
+    grid = stored_grid(doc)
     segs = segments_for(grid, start, end)
-    if not segs:
+    unit = float(np.median([s["end"] - s["start"] for s in doc["segments"]])) if doc["segments"] else 0.0
+    too_short = start is not None and end is not None and (end - start) < 0.5 * unit
+    if not segs or too_short:
         raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
     return [{"index": s.index, "start": float(s.start), "end": float(s.end),
              "beats": [float(b) for b in s.beats]} for s in segs]

@@ -61,3 +61,42 @@ def song_segments(song_id: str, start: float | None = None, end: float | None = 
 def job(job_id: str) -> dict:
     from .jobs import store
     return store.get(job_id).public()
+
+
+# --- dance library -------------------------------------------------------------
+
+def create_source(filename: str, key: str | None, size: int | None = None, style: str | None = None,
+                  title: str | None = None) -> dict:
+    """A dance-source record and where to upload its video (needs the admin key)."""
+    from .library import sources
+    return sources.create(filename, key, size=size, style=style, title=title)
+
+
+def ingest_source(source_id: str, key: str | None) -> dict:
+    from .library import sources
+    return sources.start_ingest(source_id, key).public()
+
+
+def source(source_id: str) -> dict:
+    from .library import sources
+    return sources.view(source_id)
+
+
+def list_sources() -> list[dict]:
+    from .library import sources
+    return sources.list_sources()
+
+
+def list_moves(source_id: str | None = None) -> list[dict]:
+    from .library import sources
+    return sources.list_moves(source_id)
+
+
+def move(move_id: str) -> dict:
+    from .library import sources
+    return sources.get_move(move_id)
+
+
+def library_stats() -> dict:
+    from .library import sources
+    return sources.stats()

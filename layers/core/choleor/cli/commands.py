@@ -1,5 +1,5 @@
 """Every subcommand's `register(subparsers)`, in the order `--help` lists them."""
 
-from . import serve, worker
+from . import analyze, library, pose, serve, worker
 
-REGISTRARS = [serve.register, worker.register]
+REGISTRARS = [serve.register, worker.register, analyze.register, pose.register, library.register]

@@ -31,6 +31,7 @@ class Job:
     message: str = ""
     result: Any = None
     error: str | None = None
+    error_status: int | None = None  # the HTTP status of a person's error (4xx), else 500
     attempts: int = 0
     created_at: float = 0.0
     updated_at: float = 0.0
@@ -46,6 +47,7 @@ class Job:
         """What a client may see (no lease internals)."""
         return {"id": self.id, "kind": self.kind, "status": self.status, "progress": self.progress,
                 "message": self.message, "result": self.result, "error": self.error,
+                "error_status": self.error_status,
                 "attempts": self.attempts, "created_at": self.created_at, "updated_at": self.updated_at}
 
 
@@ -111,9 +113,9 @@ def complete(job_id: str, owner: str, result: Any) -> Job:
                   remove=["lease_until"])
 
 
-def fail(job_id: str, owner: str, error: str) -> Job:
-    return _owned(job_id, owner, {"status": FAILED, "error": error, "message": "failed"},
-                  remove=["lease_until"])
+def fail(job_id: str, owner: str, error: str, status: int = 500) -> Job:
+    return _owned(job_id, owner, {"status": FAILED, "error": error, "error_status": status,
+                                  "message": "failed"}, remove=["lease_until"])
 
 
 def requeue(job_id: str, owner: str, error: str) -> Job:

@@ -1,0 +1,97 @@
+"""The whole song analysis for one file or one array: validate, decode, features, beats,
+downbeats, 8-beat units with their descriptors, and the waveform overview."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from choleor.audio import decode
+from choleor.audio.beats import BeatGrid, compute_features, track_beats
+from choleor.audio.descriptors import VECTOR_NAMES, segment_descriptors
+from choleor.audio.peaks import waveform_peaks
+from choleor.audio.segments import Segment, segments_for
+from choleor.errors import BadInput
+
+Progress = Callable[[float, str], None]
+SR = 22050
+
+
+@dataclass
+class SongAnalysis:
+    """Everything later steps need about a song. Times in seconds from the song start."""
+
+    duration: float
+    sample_rate: int
+    tempo: float
+    beats: np.ndarray
+    downbeats: np.ndarray
+    peaks: np.ndarray  # (n, 2) min/max
+    segments: list[Segment]  # every full 8-beat unit of the song
+    vectors: np.ndarray  # (len(segments), len(VECTOR_NAMES)) raw music vectors
+    energy: np.ndarray  # (len(segments), 8) per-beat loudness, z-scored over the song
+    grid: BeatGrid | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict:
+        """Plain lists of floats. Beats are kept as computed, rounded to 0.1 ms."""
+        r = lambda a, d=4: [round(float(x), d) for x in np.ravel(a)]  # noqa: E731
+        return {
+            "duration": round(float(self.duration), 4),
+            "sample_rate": int(self.sample_rate),
+            "tempo": round(float(self.tempo), 3),
+            "beats": r(self.beats),
+            "downbeats": r(self.downbeats),
+            "peaks": [[round(float(lo), 4), round(float(hi), 4)] for lo, hi in self.peaks],
+            "vector_names": list(VECTOR_NAMES),
+            "segments": [
+                {**s.to_json(), "beats": r(s.beats), "start": round(s.start, 4), "end": round(s.end, 4),
+                 "vector": [float(v) for v in self.vectors[i]], "energy": r(self.energy[i])}
+                for i, s in enumerate(self.segments)
+            ],
+        }
+
+
+def _noop(fraction: float, message: str) -> None:
+    pass
+
+
+def analyze_array(y: np.ndarray, sr: int = SR, *, progress: Progress | None = None) -> SongAnalysis:
+    """Analyse mono samples already in memory (e.g. a dance video's sound track)."""
+    progress = progress or _noop
+    y = np.asarray(y, dtype=np.float32)
+    decode.check_not_silent(y)
+    progress(0.3, "Listening to the music")
+    feats = compute_features(y, sr)
+    progress(0.55, "Finding the beats")
+    grid = track_beats(feats=feats)
+    if len(grid.beats) < 9:
+        raise BadInput("No steady beat was found in this music, so it cannot be cut into 8-counts.")
+    segs = segments_for(grid)
+    progress(0.8, "Describing each 8-count")
+    vecs, energy = segment_descriptors(None, sr, grid, segs, feats=feats)
+    peaks = waveform_peaks(y)
+    progress(1.0, "Done")
+    return SongAnalysis(
+        duration=len(y) / sr, sample_rate=sr, tempo=grid.tempo, beats=grid.beats,
+        downbeats=grid.downbeats, peaks=peaks, segments=segs, vectors=vecs, energy=energy, grid=grid,
+    )
+
+
+def analyze_file(
+    path: str | os.PathLike,
+    *,
+    max_bytes: int = 50 * 2**20,
+    max_seconds: float = 600.0,
+    progress: Progress | None = None,
+    sr: int = SR,
+) -> SongAnalysis:
+    """Validate (from the probe, before decoding), decode and analyse a media file."""
+    progress = progress or _noop
+    progress(0.0, "Checking the file")
+    decode.validate(path, max_bytes=max_bytes, max_seconds=max_seconds)
+    progress(0.05, "Decoding the sound")
+    y = decode.load_mono(path, sr=sr)
+    return analyze_array(y, sr, progress=progress)
