@@ -185,9 +185,7 @@ def segments(song_id: str, start: float | None = None, end: float | None = None)
         raise BadInput("the interval must end after it starts")
     grid = stored_grid(doc)
     segs = segments_for(grid, start, end)
-    unit = float(np.median([s["end"] - s["start"] for s in doc["segments"]])) if doc["segments"] else 0.0
-    too_short = start is not None and end is not None and (end - start) < 0.5 * unit
-    if not segs or too_short:
+    if not segs:
         raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
     return [{"index": s.index, "start": float(s.start), "end": float(s.end),
              "beats": [float(b) for b in s.beats]} for s in segs]

@@ -3,22 +3,31 @@
 Pipeline (`track_beats`):
 
 1. `compute_features`: one blocked STFT pass (memory stays flat for long songs) giving a
-   log-mel spectrogram, chroma, frame RMS and two spectral-flux onset envelopes: full band
-   and kick band (< 200 Hz).
+   log-mel spectrogram, chroma, frame RMS and spectral-flux onset envelopes: full band and
+   three bands (kick < 200 Hz, mid, high > 2 kHz).
 2. `tempo_salience` / `estimate_tempo`: the autocorrelation of the onset envelope scored
    *metrically*: a beat period L is credible when the signal also repeats at L/2 (eighths),
-   2L and 4L (half bar, bar). This separates the true beat from the 2/3 and 3/2 impostors
-   that a single-lag autocorrelation (librosa's default) confuses, because eighth-note
-   patterns repeat at 1.5 beats. Half/double tempo are close in salience by design; a tempo
-   prior (flat over 80-180 BPM, log-Gaussian outside) chooses the dance level.
-3. librosa's dynamic-programming tracker at that tempo places the beats.
-4. Off-beat check: the grid is compared with the grid shifted by half a beat, using the
-   full-band *and* the kick-band onset strength (house hi-hats and off-beat chords make the
-   full band alone prefer the off-beat; breakbeat kicks are syncopated, so the kick band
-   alone is not enough either).
-5. Detector lag: spectral flux peaks a little after a note starts; the constant
+   2L and 4L (half bar, bar) and not at L/3, 2L/3 (triplets). This separates the true beat
+   from the 2/3 and 3/2 impostors that a single-lag autocorrelation (librosa's default)
+   confuses, because eighth-note patterns repeat at 1.5 beats. Half/double tempo are close
+   in salience by design; a log-Gaussian tempo prior centred on 120 BPM (the middle of the
+   80-180 BPM dance range) chooses the level. Candidates at x1/2, x2/3, x3/2, x2 of the
+   chosen tempo are reported with their scores.
+3. `dp_beats`: librosa's dynamic-programming tracker at that tempo, with a fractional period
+   (librosa rounds it to whole frames and drifts off constant-tempo songs), both ends padded
+   with in-phase copies of the first/last bars (the DP picks stray beats at the ends), and a
+   tightness of 800 (librosa: 100) because dance music is produced to a click: the grid
+   should not chase syncopated pushes, yet still follows a slow tempo drift of a few %.
+4. Off-beat check: the grid is compared with the grid shifted by half a beat on a one-bar
+   profile of kick-, mid- and high-band onset strength (`offbeat_contrast`). House hi-hats
+   and off-beat chords make the full band prefer the off-beat; breakbeat kicks are
+   syncopated, so the kick band alone is not enough either.
+5. Detector lag, compensated in the method: our log-mel flux (centred 93 ms window, no
+   frame shift) peaks *before* a note starts, because the window reaches it early.
    `DETECTOR_LAG` was measured on synthetic drum tracks with exactly known onsets (see
-   `tests/unit/test_audio_beats.py`), never on the annotated clips, and is subtracted.
+   `tests/unit/test_audio_beats.py`), never on the annotated clips, and is subtracted from
+   every beat. (librosa's `onset_strength` instead shifts its envelope n_fft/2 later, which
+   is why onsets measured with it sit 15-35 ms *after* the beats.)
 6. `downbeat_phase`: of the 4 bar phases, the one whose beats carry the most kick-band onset
    and harmonic (chroma) change.
 
@@ -122,13 +131,14 @@ def compute_features(
         chroma[:, b0 : b0 + nb] = chromafb @ S
         # Parseval: mean-square of the windowed frame; ×2 for the one-sided spectrum.
         power[b0 : b0 + nb] = (2 * S.sum(axis=0) - S[0]) / (n_fft * window_power)
-    mel_db = librosa.power_to_db(mel, ref=np.max, top_db=80.0)
+    mel_db = _power_to_db_inplace(mel, top_db=80.0)  # = librosa.power_to_db(ref=np.max), no copy
     chroma /= chroma.max(axis=0, keepdims=True) + 1e-10
     rms_db = 10 * np.log10(np.maximum(power, 1e-10)).astype(np.float32)
     # Flux over a 50 dB range, not 80: after silence, a log spectrum sees the hann window's
     # leading edge reach a note ~28 ms early; a smaller range keeps onset timing tighter.
-    floored = np.maximum(mel_db, -flux_range_db)
-    flux = np.maximum(0.0, np.diff(floored, axis=1, prepend=floored[:, :1]))
+    flux = np.diff(np.maximum(mel_db, -flux_range_db), axis=1)
+    np.maximum(flux, 0.0, out=flux)
+    flux = np.pad(flux, ((0, 0), (1, 0)))  # frame 0 has no predecessor
     freqs = librosa.mel_frequencies(n_mels=n_mels, fmax=sr / 2)
     bands = [freqs < low_hz, (freqs >= low_hz) & (freqs < high_hz), freqs >= high_hz]
     return Features(
@@ -140,6 +150,17 @@ def compute_features(
         onset=flux.mean(axis=0),
         onset_bands=np.stack([flux[b].mean(axis=0) for b in bands]),
     )
+
+
+def _power_to_db_inplace(S: np.ndarray, top_db: float = 80.0, amin: float = 1e-10) -> np.ndarray:
+    """librosa.power_to_db(S, ref=np.max, top_db=top_db), overwriting S (saves a copy)."""
+    ref = max(float(S.max()), amin)
+    np.maximum(S, amin, out=S)
+    np.log10(S, out=S)
+    S *= 10.0
+    S -= 10.0 * np.log10(ref)
+    np.maximum(S, S.max() - top_db, out=S)
+    return S
 
 
 def tempo_prior(bpm: np.ndarray, centre: float = 120.0, sigma_oct: float = 0.5) -> np.ndarray:
@@ -235,7 +256,7 @@ def bar_slot_profile(bands: np.ndarray, beat_frames: np.ndarray, slots_per_bar: 
     z = (bands - bands.mean(axis=1, keepdims=True)) / (bands.std(axis=1, keepdims=True) + 1e-12)
     vals = sum(_at(zb, slots) for zb in z)
     pos = np.arange(len(slots)) % slots_per_bar
-    return np.array([vals[pos == j].mean() for j in range(slots_per_bar)])
+    return np.array([vals[pos == j].mean() if np.any(pos == j) else 0.0 for j in range(slots_per_bar)])
 
 
 def offbeat_contrast(profile: np.ndarray) -> float:
@@ -247,7 +268,9 @@ def offbeat_contrast(profile: np.ndarray) -> float:
     return float((on.max() - off.max()) + (on.mean() - off.mean()))
 
 
-def downbeat_phase(feats: Features, beat_frames: np.ndarray, beats_per_bar: int = 4) -> tuple[int, np.ndarray]:
+def downbeat_phase(
+    feats: Features, beat_frames: np.ndarray, beats_per_bar: int = 4
+) -> tuple[int, np.ndarray]:
     """Bar phase (index of the first downbeat) whose beats carry the most kick-band onset
     plus harmonic change (chords tend to change on the one). Returns (phase, score per phase)."""
     n = len(beat_frames)
@@ -317,7 +340,9 @@ def track_beats(
     empty = BeatGrid(np.zeros(0), np.zeros(0), 0.0)
     if not np.any(env > 0):
         return empty
-    tempo, cands = estimate_tempo(env, feats.sr, hop, prior_centre=prior_centre, prior_sigma_oct=prior_sigma_oct)
+    tempo, cands = estimate_tempo(
+        env, feats.sr, hop, prior_centre=prior_centre, prior_sigma_oct=prior_sigma_oct
+    )
     frames = dp_beats(env, feats.sr, hop, tempo, tightness=tightness)
     if len(frames) < 2:
         return empty

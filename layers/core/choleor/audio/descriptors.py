@@ -57,7 +57,11 @@ def _vector(feats: Features, mfcc: np.ndarray, beats9: np.ndarray) -> np.ndarray
     on = onset[near(0.0)].sum() / tot
     eighth = onset[near(0.5)].sum() / tot
     sixteenth = (onset[near(0.25)].sum() + onset[near(0.75)].sum()) / tot
-    peaks = librosa.util.peak_pick(onset, pre_max=3, post_max=3, pre_avg=10, post_avg=10, delta=0.5 * onset.std() + 1e-9, wait=4) if len(onset) > 25 else []
+    peaks = []
+    if len(onset) > 25:
+        peaks = librosa.util.peak_pick(
+            onset, pre_max=3, post_max=3, pre_avg=10, post_avg=10, delta=0.5 * onset.std() + 1e-9, wait=4
+        )
     rhythm = [
         np.log2(60.0 / ibi / 120.0) if ibi > 0 else 0.0,
         onset.mean(), onset.std(),

@@ -7,9 +7,8 @@ segments.
 
 Interval rule (`start`/`end` in seconds): a unit is kept when at least half of it lies inside
 [start, end]. This snaps each edge to the nearest unit edge: an interval edge in the first
-half of a unit includes that unit, in the second half excludes it. A non-empty interval
-shorter than half a unit still yields the one unit it overlaps most, so a person who marks a
-short part always gets something to dance to.
+half of a unit includes that unit, in the second half excludes it. An interval that covers
+no unit by half yields no segments: callers tell the person to choose a longer part.
 """
 
 from __future__ import annotations
@@ -72,7 +71,4 @@ def segments_for(
         return []
     overlap = np.array([max(0.0, min(u.end, hi) - max(u.start, lo)) for u in units])
     length = np.array([u.end - u.start for u in units])
-    keep = [u for u, o, n in zip(units, overlap, length) if o >= 0.5 * n]
-    if not keep and overlap.max() > 0:
-        keep = [units[int(np.argmax(overlap))]]
-    return keep
+    return [u for u, o, n in zip(units, overlap, length) if o >= 0.5 * n]
