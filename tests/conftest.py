@@ -77,3 +77,30 @@ def wait_job(api_url: str, job_id: str, timeout: float = 180.0) -> dict:
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not end in {timeout} s: {job}")
+
+
+@pytest.fixture(scope="session")
+def library(local_stack, tmp_path_factory):
+    """A small real library: three mannequin takes ingested through the normal path."""
+    from choleor.library import sources
+    from tests.media import dance_video
+
+    media = tmp_path_factory.mktemp("library-media")
+    out = []
+    for take, style in (("salsa", "salsa"), ("indian", "indian"), ("modern", "modern")):
+        out.append(sources.ingest_local(dance_video(media, take, 14), style=style))
+    return out
+
+
+@pytest.fixture(scope="session")
+def ready_song(api):
+    """A shipped song uploaded and analysed through the API; returns its id."""
+    import requests
+
+    clip = DATA / "beats" / "omsx_modern_motion.flac"
+    data = clip.read_bytes()
+    out = requests.post(f"{api}/api/songs", json={"filename": clip.name, "size": len(data)}, timeout=10).json()
+    requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=30)
+    job = requests.post(f"{api}/api/songs/{out['song']['id']}/analyze", timeout=30).json()["job"]
+    assert wait_job(api, job["id"])["status"] == "done"
+    return out["song"]["id"]

@@ -89,6 +89,11 @@ def analyze_song(song_id):
     return Response(body={"job": usecases.analyze_song(song_id)}, status_code=202)
 
 
+@route("/api/songs/{song_id}/audio", methods=["GET"])
+def song_audio(song_id):
+    return usecases.song_audio(song_id)
+
+
 @route("/api/songs/{song_id}/segments", methods=["GET"])
 def song_segments(song_id):
     return {"segments": usecases.song_segments(song_id, query_float("start"), query_float("end"))}
@@ -140,6 +145,52 @@ def get_move(move_id):
 @route("/api/library", methods=["GET"])
 def library_stats():
     return usecases.library_stats()
+
+
+# --- choreographies --------------------------------------------------------------
+
+def token() -> str | None:
+    req = app.current_request
+    return req.headers.get("x-choreo-token") or (req.query_params or {}).get("token")
+
+
+@route("/api/choreographies", methods=["POST"])
+def create_choreography():
+    data = body()
+    if not data.get("song_id"):
+        raise BadInput("choose a song first (song_id is missing)")
+    if data.get("start") is None or data.get("end") is None:
+        raise BadInput("choose the part of the song to dance (start and end in seconds)")
+    out = usecases.create_choreography(str(data["song_id"]), data["start"], data["end"])
+    return Response(body=out, status_code=201)
+
+
+@route("/api/choreographies/{choreo_id}", methods=["GET"])
+def get_choreography(choreo_id):
+    return usecases.choreography(choreo_id, token())
+
+
+@route("/api/choreographies/{choreo_id}/segments/{k}/candidates", methods=["GET"])
+def candidates(choreo_id, k):
+    return usecases.candidates(choreo_id, token(), k)
+
+
+@route("/api/choreographies/{choreo_id}/segments/{k}", methods=["PUT"])
+def pick_move(choreo_id, k):
+    move_id = body().get("move_id")
+    if not move_id:
+        raise BadInput("say which move to pick (move_id)")
+    return usecases.pick_move(choreo_id, token(), k, str(move_id))
+
+
+@route("/api/choreographies/{choreo_id}/segments/{k}", methods=["DELETE"])
+def clear_pick(choreo_id, k):
+    return usecases.pick_move(choreo_id, token(), k, None)
+
+
+@route("/api/choreographies/{choreo_id}/auto", methods=["POST"])
+def auto_fill(choreo_id):
+    return usecases.auto_fill(choreo_id, token(), bool(body().get("keep_picks", True)))
 
 
 # --- jobs --------------------------------------------------------------------

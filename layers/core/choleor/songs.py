@@ -189,3 +189,11 @@ def segments(song_id: str, start: float | None = None, end: float | None = None)
         raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
     return [{"index": s.index, "start": float(s.start), "end": float(s.end),
              "beats": [float(b) for b in s.beats]} for s in segs]
+
+
+def audio_url(song_id: str) -> str:
+    """A presigned URL of the song's file, for playback."""
+    rec = get_record(song_id)
+    if rec["status"] == AWAITING:
+        raise Conflict("the song's file has not been uploaded yet")
+    return objects.presign_get(rec["upload_key"])

@@ -100,3 +100,36 @@ def move(move_id: str) -> dict:
 def library_stats() -> dict:
     from .library import sources
     return sources.stats()
+
+
+# --- choreographies --------------------------------------------------------------
+
+def create_choreography(song_id: str, start, end) -> dict:
+    """Segments of the chosen interval, and the token that guards the choreography."""
+    from . import choreography
+    return choreography.create(song_id, start, end)
+
+
+def choreography(choreo_id: str, token: str | None) -> dict:
+    from . import choreography as ch
+    return ch.view(choreo_id, token)
+
+
+def candidates(choreo_id: str, token: str | None, k) -> dict:
+    from . import choreography as ch
+    return ch.candidates(choreo_id, token, k)
+
+
+def pick_move(choreo_id: str, token: str | None, k, move_id: str | None) -> dict:
+    from . import choreography as ch
+    return ch.pick(choreo_id, token, k, move_id)
+
+
+def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:
+    from . import choreography as ch
+    return ch.auto_fill(choreo_id, token, keep_picks)
+
+
+def song_audio(song_id: str) -> dict:
+    from . import songs
+    return {"url": songs.audio_url(song_id)}

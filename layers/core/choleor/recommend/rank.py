@@ -1,0 +1,125 @@
+"""Six candidate moves for one segment, best first, each with a reason a person can read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from choleor.recommend.features import SegmentFeatures
+from choleor.recommend.index import LibraryIndex
+from choleor.recommend.scores import combine, tempo_stretch, transition_score, unary_scores
+
+#: Transition weighs most: a jump at a cut is the most visible fault of a cross-edit.
+DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.0, "energy": 1.0, "tempo": 1.0,
+                                        "transition": 1.5}
+
+
+@dataclass
+class Candidate:
+    index: int  # row in the LibraryIndex
+    id: str
+    score: float  # weighted mean of the component scores, 0..1
+    scores: dict[str, float] = field(default_factory=dict)  # component -> 0..1
+    reason: str = ""
+    kind: str = "ranked"  # "ranked", "repeat" (your earlier pick) or "mirror" (its twin)
+
+
+def component_scores(index: LibraryIndex, segment: SegmentFeatures, prev: int | None
+                     ) -> dict[str, np.ndarray]:
+    scores = unary_scores(index, segment)
+    if prev is not None:
+        scores["transition"] = transition_score(index, prev)
+    return scores
+
+
+def _banned_rows(index: LibraryIndex, history: Sequence[int]) -> np.ndarray:
+    """Earlier picks and their mirrored twins (a mirror is a repeat too)."""
+    rows = np.asarray(list(history), dtype=np.int64)
+    rows = np.concatenate([rows, index.twin[rows]]) if rows.size else rows
+    return rows[rows >= 0]
+
+
+def pick_distinct(total: np.ndarray, source: np.ndarray, need: int,
+                  avoid_sources: Sequence[int] = (), pool: int = 64) -> list[int]:
+    """Best `need` rows by `total` (-inf = excluded), at most one per source while possible.
+
+    Looks at a growing top pool found with argpartition (never a full sort unless the library
+    runs out of distinct sources); rows beyond the distinct sources are filled best-first.
+    """
+    n = len(total)
+    used = set(int(s) for s in avoid_sources)
+    size = min(n, max(pool, need))
+    while True:
+        top = np.argpartition(-total, size - 1)[:size] if size < n else np.arange(n)
+        top = top[np.argsort(-total[top], kind="stable")]
+        top = top[np.isfinite(total[top])]
+        chosen, seen = [], set(used)
+        for row in top.tolist():
+            s = int(source[row])
+            if s not in seen:
+                chosen.append(row)
+                seen.add(s)
+                if len(chosen) == need:
+                    return chosen
+        if size >= n:  # not enough distinct sources left: fill with the best others
+            taken = set(chosen)
+            rest = [r for r in top.tolist() if r not in taken]
+            return chosen + rest[: need - len(chosen)]
+        size = min(n, size * 8)
+
+
+def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str = "ranked"
+           ) -> str:
+    """One line: the strongest reasons first, then the tempo, e.g.
+    'fits the music's energy; smooth from your last move; tempo within 4%'."""
+    good = {"music": "matches the music's character", "energy": "fits the music's energy",
+            "transition": "smooth from your last move"}
+    bad = {"music": "different in character from the music",
+           "energy": "energy differs from the music",
+           "transition": "a visible jump from your last move"}
+    parts = []
+    if kind == "repeat":
+        parts.append("your earlier pick again: the music repeats")
+    elif kind == "mirror":
+        parts.append("mirror of your earlier pick: the music repeats")
+    ranked = sorted((n for n in good if n in scores), key=lambda n: -scores[n])
+    parts += [good[n] for n in ranked if scores[n] >= 0.7]
+    parts += [bad[n] for n in ranked if scores[n] < 0.3]
+    octave = {2.0: " at double time", 0.5: " at half time"}.get(float(factor), "")
+    parts.append(f"tempo within {round(100 * stretch)}%{octave}")
+    return "; ".join(parts)
+
+
+def candidates(index: LibraryIndex, segment: SegmentFeatures, prev: int | None = None,
+               history: Sequence[int] = (), repeats_of: int | None = None, k: int = 6,
+               weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> list[Candidate]:
+    """The k best moves for `segment`, best first.
+
+    prev: row of the previous segment's pick (adds the transition score).
+    history: rows picked so far; they and their mirrors are not offered again...
+    repeats_of: ...unless this segment's music repeats an earlier one: then that earlier pick
+    and its mirror are offered (they may share a source; everything else is one per source).
+    """
+    comps = component_scores(index, segment, prev)
+    total = combine(comps, dict(weights))
+    offered = [] if repeats_of is None else [int(repeats_of)]
+    if offered and index.twin[offered[0]] >= 0:
+        offered.append(int(index.twin[offered[0]]))
+    offered = offered[:k]
+    masked = total.copy()
+    masked[_banned_rows(index, history)] = -np.inf
+    masked[offered] = -np.inf
+    rows = offered + pick_distinct(masked, index.source, k - len(offered),
+                                   avoid_sources=[index.source[r] for r in offered])
+    rows.sort(key=lambda r: -float(total[r]))
+    stretch, factor = tempo_stretch(index, segment.beats, np.asarray(rows, dtype=np.int64))
+    out = []
+    for j, row in enumerate(rows):
+        kind = "ranked" if row not in offered else ("repeat" if row == offered[0] else "mirror")
+        sc = {n: float(v[row]) for n, v in comps.items()}
+        out.append(Candidate(index=row, id=str(index.ids[row]), score=float(total[row]),
+                             scores=sc, reason=reason(sc, float(stretch[j]), float(factor[j]),
+                                                      kind), kind=kind))
+    return out

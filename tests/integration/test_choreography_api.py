@@ -1,0 +1,80 @@
+"""The choreography flow through the real API: candidates, picks, going back, auto-fill, tokens."""
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def choreo(api, library, ready_song):
+    r = requests.post(f"{api}/api/choreographies", json={"song_id": ready_song, "start": 5, "end": 30},
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def get(api, path, token, **kw):
+    return requests.get(f"{api}{path}", headers={"X-Choreo-Token": token}, timeout=30, **kw)
+
+
+def test_creating_gives_segments_and_a_token(choreo):
+    assert choreo["token"] and len(choreo["segments"]) >= 4
+    assert all(s["move_id"] is None and len(s["beats"]) == 9 for s in choreo["segments"])
+    assert not choreo["complete"]
+
+
+def test_the_flow_candidates_pick_go_back_and_auto(api, choreo):
+    cid, tok = choreo["id"], choreo["token"]
+    h = {"X-Choreo-Token": tok}
+    first = get(api, f"/api/choreographies/{cid}/segments/0/candidates", tok).json()["candidates"]
+    assert len(first) == 6
+    scores = [c["score"] for c in first]
+    assert scores == sorted(scores, reverse=True)
+    assert all(c["reason"] and set(c["scores"]) >= {"music", "energy", "tempo"} for c in first)
+    assert all(c["preview"]["video_url"] and c["preview"]["rate"] > 0 for c in first)
+    # Distinct sources while the library allows (three sources here).
+    assert len({c["source_id"] for c in first}) == 3
+
+    before = get(api, f"/api/choreographies/{cid}/segments/1/candidates", tok).json()["candidates"]
+    r = requests.put(f"{api}/api/choreographies/{cid}/segments/0", json={"move_id": first[0]["move_id"]},
+                     headers=h, timeout=10)
+    assert r.status_code == 200 and r.json()["segments"][0]["move_id"] == first[0]["move_id"]
+    after = get(api, f"/api/choreographies/{cid}/segments/1/candidates", tok).json()["candidates"]
+    assert all("transition" in c["scores"] for c in after)
+    assert [c["move_id"] for c in after] != [c["move_id"] for c in before] or \
+        [c["score"] for c in after] != [c["score"] for c in before]
+    assert first[0]["move_id"] not in [c["move_id"] for c in after]  # no repeat of the previous pick
+
+    # Go back and change segment 0.
+    r = requests.put(f"{api}/api/choreographies/{cid}/segments/0", json={"move_id": first[1]["move_id"]},
+                     headers=h, timeout=10)
+    assert r.json()["segments"][0]["move_id"] == first[1]["move_id"]
+
+    r = requests.post(f"{api}/api/choreographies/{cid}/auto", json={"keep_picks": True}, headers=h, timeout=30)
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["complete"] and done["segments"][0]["move_id"] == first[1]["move_id"]
+    assert all(s["move"]["thumbnail_url"] for s in done["segments"])
+    assert get(api, f"/api/choreographies/{cid}", tok).json()["complete"]
+
+    r = requests.delete(f"{api}/api/choreographies/{cid}/segments/2", headers=h, timeout=10)
+    assert r.json()["segments"][2]["move_id"] is None and not r.json()["complete"]
+
+
+def test_wrong_token_unknown_ids_and_short_intervals(api, choreo, ready_song):
+    cid = choreo["id"]
+    r = get(api, f"/api/choreographies/{cid}", "not-the-token")
+    assert r.status_code == 403 and "token" in r.json()["error"]
+    assert requests.get(f"{api}/api/choreographies/{cid}", timeout=10).status_code == 403
+    assert get(api, "/api/choreographies/nope", "x").status_code == 404
+    r = get(api, f"/api/choreographies/{cid}/segments/99/candidates", choreo["token"])
+    assert r.status_code == 404 and "segments 0 to" in r.json()["error"]
+    r = requests.put(f"{api}/api/choreographies/{cid}/segments/0", json={"move_id": "no-such-move"},
+                     headers={"X-Choreo-Token": choreo["token"]}, timeout=10)
+    assert r.status_code == 400
+    r = requests.post(f"{api}/api/choreographies", json={"song_id": ready_song, "start": 10, "end": 11},
+                      timeout=10)
+    assert r.status_code == 400 and "shorter than one 8-beat segment" in r.json()["error"]
+    r = requests.post(f"{api}/api/choreographies", json={"song_id": "nope", "start": 0, "end": 30}, timeout=10)
+    assert r.status_code == 404
