@@ -1,0 +1,110 @@
+"""The index (save/load, frozen projection) and the sequence search."""
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import RobustScaler
+
+from choleor.recommend import index as ix
+from choleor.recommend.auto import (auto_choreograph, greedy_choreograph, sequence_cost,
+                                    viterbi)
+from choleor.recommend.features import SegmentFeatures
+from choleor.recommend.rank import candidates
+from choleor.recommend.synthetic import BASE_POSE, library, make_world, simple_move, song
+
+
+@pytest.fixture(scope="module")
+def small():
+    rng = np.random.default_rng(0)
+    world = make_world(rng, dim=24)
+    moves = library(rng, world, sources=12, pieces=6)
+    return moves, ix.build_index(moves, "v7"), song(rng, world, 4)
+
+
+def test_projection_matches_sklearn_fitted_once(small):
+    moves, index, _ = small
+    raw = np.stack([m.music for m in moves])
+    scaler = RobustScaler().fit(raw)
+    pca = PCA(n_components=index.pca_components.shape[0], svd_solver="randomized",
+              random_state=ix.RANDOM_STATE).fit(scaler.transform(raw))
+    expected = pca.transform(scaler.transform(raw))
+    assert np.allclose(np.abs(index.music), np.abs(expected), atol=1e-3)
+
+
+def test_save_load_round_trips_and_never_refits(small, monkeypatch):
+    _, index, segments = small
+    data = ix.save(index)
+    for cls in (RobustScaler, PCA):
+        monkeypatch.setattr(cls, "fit", lambda *a, **k: pytest.fail("refitted"))
+    loaded = ix.load(data)
+    for f in ix.fields(ix.LibraryIndex):
+        a, b = getattr(index, f.name), getattr(loaded, f.name)
+        assert (a == b) if isinstance(a, str) else np.array_equal(a, b), f.name
+    before = [c.id for c in candidates(index, segments[0])]
+    assert [c.id for c in candidates(loaded, segments[0])] == before
+    music = segments[0].music
+    assert np.array_equal(ix.project(loaded, music), ix.project(index, music))
+    with np.load(__import__("io").BytesIO(data), allow_pickle=False) as npz:  # no object arrays
+        assert all(npz[k].dtype != object for k in npz.files)
+
+
+def test_load_refuses_other_files():
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, a=np.zeros(3))
+    with pytest.raises(ValueError):
+        ix.load(buf.getvalue())
+
+
+def test_index_memory_per_move_is_small(small):
+    _, index, _ = small
+    assert index.nbytes() / len(index) < 3000  # 100k moves < 300 MB
+
+
+def test_viterbi_on_matrices():
+    unary = [np.array([0.0, 0.1]), np.array([0.0, 0.0])]
+    pair = [np.array([[5.0, 5.0], [0.0, 5.0]])]
+    assert viterbi(unary, pair) == [1, 0]
+
+
+def test_viterbi_beats_greedy_on_a_trap():
+    """Greedy takes the best-fitting first move, whose end pose no second move starts from."""
+    rng = np.random.default_rng(5)
+    pose = lambda: BASE_POSE + rng.normal(scale=0.4, size=(17, 2))  # noqa: E731
+    link = pose()
+    a, b = rng.normal(size=8), rng.normal(size=8)  # the two segments' music
+    moves = [
+        simple_move("trap", "a", music=a, start=pose(), end=pose()),
+        simple_move("good", "b", music=a + 0.3, start=pose(), end=link),
+        simple_move("next", "c", music=b, start=link, end=pose()),
+        simple_move("next2", "d", music=b + 0.1, start=pose(), end=pose()),
+    ] + [simple_move(f"f{i}", f"f{i}", music=rng.normal(size=8) * 3, start=pose(), end=pose())
+         for i in range(12)]
+    index = ix.build_index(moves, "t")
+    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+            for k, music in enumerate((a, b))]
+    greedy = greedy_choreograph(index, segs)
+    best = auto_choreograph(index, segs, m=5)
+    assert greedy[0] == 0 and best == [1, 2]
+    assert sequence_cost(index, segs, best) < sequence_cost(index, segs, greedy) - 0.3
+
+
+def test_auto_keeps_fixed_picks_and_does_not_repeat(small):
+    _, index, segments = small
+    picks = auto_choreograph(index, segments, fixed={1: 7})
+    assert picks[1] == 7 and len(picks) == len(segments)
+    seen = set()
+    for p in picks:
+        assert p not in seen and int(index.twin[p]) not in seen
+        seen.add(p)
+
+
+def test_auto_makes_new_choreography_not_a_replay(small):
+    """Consecutive clips of one source join perfectly; auto must not just replay them."""
+    _, index, _ = small
+    rng = np.random.default_rng(3)
+    segments = song(rng, make_world(np.random.default_rng(0), dim=24), 8)
+    picks = auto_choreograph(index, segments)
+    same = np.mean(index.source[picks[1:]] == index.source[picks[:-1]])
+    replay = auto_choreograph(index, segments, same_source_cost=0.0)
+    assert same <= 0.3 < np.mean(index.source[replay[1:]] == index.source[replay[:-1]])

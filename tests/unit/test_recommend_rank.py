@@ -1,0 +1,131 @@
+"""Scores and candidates on hand-made libraries: each test can fail for one reason."""
+
+import numpy as np
+import pytest
+
+from choleor.recommend.features import SegmentFeatures, flip_pose, mirror, mirror_id
+from choleor.recommend.index import build_index
+from choleor.recommend.rank import candidates, pick_distinct
+from choleor.recommend.scores import tempo_score, tempo_stretch
+from choleor.recommend.synthetic import BASE_POSE, simple_move
+
+
+def _segment(tempo=120.0, music=None, energy=None, index=0):
+    return SegmentFeatures(index=index, beats=np.arange(9) * 60.0 / tempo,
+                           music=np.zeros(8) if music is None else music,
+                           energy=np.linspace(0.2, 0.8, 8) if energy is None else energy)
+
+
+def _filler(rng, n, sources=None, tempo=120.0):
+    """Moves with random music and poses, to give the scaler and PCA something to fit."""
+    return [simple_move(f"f{i}", f"fs{i if sources is None else i % sources}", tempo=tempo,
+                        music=rng.normal(size=8), energy=rng.uniform(size=8),
+                        start=BASE_POSE + rng.normal(scale=0.3, size=(17, 2)),
+                        end=BASE_POSE + rng.normal(scale=0.3, size=(17, 2)))
+            for i in range(n)]
+
+
+def test_mirror_swaps_sides_and_round_trips():
+    m = simple_move("a", "s", start=BASE_POSE + np.arange(34).reshape(17, 2) * 0.01)
+    t = mirror(m)
+    assert t.id == mirror_id("a") and t.mirrored and mirror(t).id == "a"
+    assert np.allclose(t.pose_start[5], [-m.pose_start[6, 0], m.pose_start[6, 1]])
+    assert np.allclose(mirror(t).pose_start, m.pose_start)
+    assert np.allclose(flip_pose(BASE_POSE), BASE_POSE)  # the standing skeleton is symmetric
+
+
+def test_continuous_start_ranks_above_a_jump():
+    rng = np.random.default_rng(1)
+    end = BASE_POSE + rng.normal(scale=0.2, size=(17, 2))
+    prev = simple_move("prev", "p", start=BASE_POSE, end=end)
+    smooth = simple_move("smooth", "a", start=end, end=BASE_POSE)
+    jump = simple_move("jump", "b", start=end + 0.3, end=BASE_POSE)
+    index = build_index([prev, smooth, jump] + _filler(rng, 20), "t")
+    out = candidates(index, _segment(), prev=0, history=[0])
+    order = [c.id for c in out]
+    assert order.index("smooth") < order.index("jump")
+    by_id = {c.id: c for c in out}
+    assert by_id["smooth"].scores["transition"] > 0.95 > 0.5 > by_id["jump"].scores["transition"]
+    assert "smooth from your last move" in by_id["smooth"].reason
+
+
+@pytest.mark.parametrize("move_tempo", [240.0, 60.0])
+def test_double_and_half_time_get_a_low_tempo_cost(move_tempo):
+    rng = np.random.default_rng(0)
+    index = build_index([simple_move("x", "s", tempo=move_tempo)] + _filler(rng, 10), "t")
+    stretch, factor = tempo_stretch(index, _segment(120.0).beats)
+    assert stretch[0] < 1e-6 and factor[0] in (0.5, 2.0)
+    assert tempo_score(stretch, factor)[0] >= 0.85
+
+
+def test_thirty_percent_stretch_scores_much_lower_than_five():
+    rng = np.random.default_rng(0)
+    moves = [simple_move("s5", "a", tempo=120 * 1.05), simple_move("s30", "b", tempo=120 * 1.3)]
+    index = build_index(moves + _filler(rng, 10), "t")
+    score = tempo_score(*tempo_stretch(index, _segment(120.0).beats))
+    assert score[0] > 0.95 and score[1] < 0.1
+
+
+def test_candidates_are_best_first_with_distinct_sources():
+    rng = np.random.default_rng(2)
+    # 8 sources x 10 near-identical moves: the top 6 by score would share sources.
+    moves = [simple_move(f"m{s}-{i}", f"src{s}", music=np.full(8, s * 0.01) + i * 1e-3)
+             for s in range(8) for i in range(10)]
+    index = build_index(moves + _filler(rng, 10, sources=2), "t")
+    out = candidates(index, _segment(music=np.zeros(8)))
+    sources = [index.source[c.index] for c in out]
+    assert len(out) == 6 and len(set(sources)) == 6
+    assert [c.score for c in out] == sorted((c.score for c in out), reverse=True)
+    assert all(0.0 <= v <= 1.0 for c in out for v in c.scores.values())
+    assert all("tempo within" in c.reason for c in out)
+
+
+def test_pick_distinct_fills_when_sources_run_out():
+    total = np.array([0.9, 0.8, 0.7, 0.6, -np.inf])
+    source = np.array([0, 0, 1, 1, 2])
+    assert pick_distinct(total, source, 3, pool=2) == [0, 2, 1]
+
+
+def _repeat_library(rng):
+    moves = []
+    for s in range(8):
+        for i in range(2):
+            m = simple_move(f"m{s}-{i}", f"src{s}", music=rng.normal(size=8),
+                            energy=rng.uniform(size=8))
+            moves += [m, mirror(m)]
+    return build_index(moves, "t")
+
+
+def test_earlier_picks_and_their_mirrors_are_not_offered_again():
+    index = _repeat_library(np.random.default_rng(3))
+    history = [0, 4]
+    out = candidates(index, _segment(), prev=4, history=history)
+    banned = set(history) | {int(index.twin[h]) for h in history}
+    assert not banned & {c.index for c in out}
+
+
+def test_repeated_music_offers_the_earlier_pick_and_its_mirror():
+    index = _repeat_library(np.random.default_rng(3))
+    history = [0, 4]
+    out = candidates(index, _segment(), prev=4, history=history, repeats_of=0)
+    kinds = {c.kind: c.index for c in out if c.kind != "ranked"}
+    assert kinds == {"repeat": 0, "mirror": int(index.twin[0])}
+    others = [index.source[c.index] for c in out if c.kind == "ranked"]
+    assert index.source[0] not in others and len(set(others)) == len(others) == 4
+    assert 4 not in {c.index for c in out} and int(index.twin[4]) not in {c.index for c in out}
+    assert "the music repeats" in next(c.reason for c in out if c.kind == "repeat")
+
+
+def test_fast_paths_match_their_definitions():
+    from choleor.recommend.scores import (transition_distance, transition_score,
+                                          transition_score_from_distance)
+    rng = np.random.default_rng(4)
+    index = build_index(_filler(rng, 30, tempo=97.0), "t")
+    for prev in (0, 11):
+        d = transition_distance(index.pose_end[prev], index.vel_end[prev], index.pose_start,
+                                index.vel_start)
+        assert np.allclose(transition_score(index, prev), transition_score_from_distance(d),
+                           atol=1e-6)
+    stretch, factor = tempo_stretch(index, _segment(120.0).beats)
+    rate = 120.0 / 97.0
+    assert np.allclose(stretch, rate - 1, atol=1e-5) and np.all(factor == 1.0)
