@@ -31,7 +31,7 @@ def clean_env(**extra) -> dict:
 
 def start(data: Path, port: int, env=None) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "choleor.cli", "--data", str(data), "serve",
-                             "--port", str(port)], cwd=ROOT, env=env or clean_env(),
+                             "--port", str(port), "--no-seed"], cwd=ROOT, env=env or clean_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 90
     while time.time() < deadline:

@@ -98,8 +98,9 @@ def move(move_id: str) -> dict:
 
 
 def library_stats() -> dict:
-    from .library import sources
-    return sources.stats()
+    """Counts of the library, and the default library's seeding job while there is one."""
+    from .library import seed, sources
+    return {**sources.stats(), "seeding": seed.seeding_status()}
 
 
 # --- choreographies --------------------------------------------------------------

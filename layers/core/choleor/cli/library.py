@@ -23,6 +23,17 @@ def register(sub) -> None:
     stats = lsub.add_parser("stats", help="how many sources and moves the library holds")
     stats.add_argument("--json", action="store_true", help="print one JSON object to stdout")
     stats.set_defaults(func=run_stats)
+    seed = lsub.add_parser("seed", help="build the default library from the shipped dance motion capture",
+                           description="Render the shipped CMU dance takes as dance videos with music and "
+                                       "add them through the normal ingest. Takes already added are skipped.")
+    seed.add_argument("--limit", type=int, help="only the first N takes")
+    seed.add_argument("--seconds", type=float, help="only the first S seconds of each take")
+    seed.add_argument("--jobs", type=int, default=2, help="takes drawn in parallel (default 2)")
+    seed.add_argument("--json", action="store_true", help="print one JSON object to stdout")
+    seed.set_defaults(func=run_seed)
+    acc = lsub.add_parser("accuracy", help="pose model error on the seeded takes vs their true joints")
+    acc.add_argument("--json", action="store_true", help="print JSON to stdout")
+    acc.set_defaults(func=run_accuracy)
 
 
 def run_ingest(args) -> int:
@@ -51,4 +62,45 @@ def run_stats(args) -> int:
     else:
         print(f"{stats['sources']} sources, {stats['moves']} moves, {stats['duration_s']:.0f} s of dance; "
               f"styles: {', '.join(stats['styles']) or '-'}")
+    return 0
+
+
+def run_seed(args) -> int:
+    import sys
+
+    from ..library import seed
+    from . import emit
+
+    data = config.data_dir(args.data)
+
+    def progress(fraction: float, message: str = "") -> None:
+        print(f"{fraction * 100:5.1f}%  {message}", file=sys.stderr, flush=True)
+
+    with session.storage(data):
+        out = seed.seed(data, limit=args.limit, seconds=args.seconds, jobs=args.jobs, progress=progress)
+    if args.json:
+        emit(out)
+    else:
+        print(f"added {len(out['added'])} takes ({out['skipped']} already there) in "
+              f"{out['render_s'] + out['ingest_s']:.0f} s; library: {out['sources']} sources, {out['moves']} moves")
+    return 0
+
+
+def run_accuracy(args) -> int:
+    from ..library import seed
+    from . import emit
+
+    with session.storage(config.data_dir(args.data)):
+        rows = seed.pose_accuracy()
+    if args.json:
+        emit(rows)
+        return 0
+    print(f"{'take':<60} {'frames':>6} {'found':>6} {'mean':>6} {'median':>6}")
+    for r in rows:
+        print(f"{(r['title'] or '')[:60]:<60} {r['frames']:>6} {r['detected']:>6.1%} "
+              f"{r['mean_error']:>6.1%} {r['median_error']:>6.1%}")
+    if rows:
+        frames = sum(r["frames"] for r in rows)
+        mean = sum(r["mean_error"] * r["frames"] for r in rows) / frames
+        print(f"{'overall (frame-weighted)':<60} {frames:>6} {'':>6} {mean:>6.1%}")
     return 0

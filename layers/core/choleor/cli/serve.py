@@ -27,6 +27,8 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="port of the web app (default 8000)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--workers", type=int, default=2, help="job worker threads (default 2)")
+    p.add_argument("--no-seed", action="store_true",
+                   help="do not build the default dance library when the library is empty")
     p.set_defaults(func=run)
 
 
@@ -54,6 +56,10 @@ def run(args) -> int:
         dispatch.set_dispatcher(workers)
         stack.callback(dispatch.set_dispatcher, None)
         stack.callback(workers.stop)
+        if not args.no_seed:
+            from ..library import seed
+            if seed.start_if_empty(data):
+                print("building the default dance library in the background (a few minutes, once)", flush=True)
         server = make_server(load_chalice_app(root / "functions" / "api"), root / "frontend",
                              args.host, args.port)
         thread = threading.Thread(target=server.server.serve_forever, name="http", daemon=True)
