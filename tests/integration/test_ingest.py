@@ -56,11 +56,12 @@ def test_a_dance_video_becomes_moves_on_the_beat(api, media):
         assert np.all(np.min(np.abs(np.array(m["beats"])[:, None] - beats[None, :]), axis=1) < 0.07)
         assert m["thumbnail_url"] and requests.get(m["thumbnail_url"], timeout=10).content[:2] == b"\xff\xd8"
         assert 140 < m["tempo"] < 180 and m["energy"] > 0
-    # Moves tile the music in 8-beat units (downbeat accuracy is measured in tests/bench/bench_beats.py;
-    # this soundtrack's annotated bar phase is approximate, see data/beats/README.md).
+    # A move starts on every bar (8-beat windows one bar apart; downbeat accuracy is measured in
+    # tests/bench/bench_beats.py, and this soundtrack's annotated bar phase is approximate).
     starts = sorted(m["start"] for m in originals)
-    for a, b in zip(starts, starts[1:]):
-        assert abs((b - a) - 8 * np.median(np.diff(beats))) < 0.1 or b - a > 8 * np.median(np.diff(beats))
+    bar = 4 * np.median(np.diff(beats))
+    assert all(abs((b - a) - bar) < 0.1 for a, b in zip(starts, starts[1:]))
+    assert all(abs((m["end"] - m["start"]) - 2 * bar) < 0.15 for m in originals)
     one = requests.get(f"{api}/api/moves/{originals[0]['id']}", timeout=10).json()
     assert one["video_url"] and one["source_id"] == source_id
     poses = objects.get_bytes(f"sources/{source_id}/poses.npz")

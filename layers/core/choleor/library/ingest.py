@@ -124,12 +124,30 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
     return moves
 
 
+def bar_units(grid, beats_per_unit: int = 8, step: int = 4) -> list:
+    """Every 8-beat window that starts on a downbeat (one per bar, so windows overlap by a bar).
+
+    A dance phrase can start on any bar; offering both halves doubles what a video gives the
+    library. Index 2k is the song-grid unit k, 2k+1 the window one bar later.
+    """
+    from ..audio.segments import Segment
+
+    beats = np.asarray(grid.beats, float)
+    first = int(grid.first_downbeat)
+    out = []
+    for j, i in enumerate(range(first, len(beats) - beats_per_unit, step)):
+        b = beats[i:i + beats_per_unit + 1]
+        out.append(Segment(index=j, start=float(b[0]), end=float(b[-1]), beats=b.copy()))
+    return out
+
+
 def ingest_file(path: str | Path, *, source_id: str, style: str = "unknown", variant: str = "full",
                 workers: int = 2, progress: Progress | None = None,
                 max_seconds: float = 900.0) -> IngestResult:
     """Video in, described moves out (no storage)."""
     from ..audio import decode
     from ..audio.analysis import analyze_array
+    from ..audio.descriptors import segment_descriptors
     from ..pose.video import probe as probe_video
 
     progress = progress or (lambda f, m="": None)
@@ -153,15 +171,16 @@ def ingest_file(path: str | Path, *, source_id: str, style: str = "unknown", var
         if len(y) / sr < 8 * 60 / 80:
             raise too_short from None
         raise
-    units = song.segments
-    if not units:
+    if not song.segments:
         raise too_short
+    units = bar_units(song.grid)
+    vectors, energy = segment_descriptors(y, sr, song.grid, units)
     vinfo = probe_video(str(path))
     n_frames = vinfo.frame_count or int(round((vinfo.duration or info.duration) * vinfo.fps))
     track = _estimate_poses(path, n_frames, variant, workers,
                             lambda f, m: progress(0.1 + 0.8 * f, m))
     progress(0.92, "cutting moves on the beat")
-    moves = cut_moves(track, units, song.vectors, song.energy, source_id=source_id, style=style)
+    moves = cut_moves(track, units, vectors, energy, source_id=source_id, style=style)
     if not moves:
         raise BadInput("the dancer is not in view long enough for a single 8-beat move")
     return IngestResult(fps=float(track.fps), frames=len(track.keypoints), width=track.width,
