@@ -193,6 +193,16 @@ def auto_fill(choreo_id):
     return usecases.auto_fill(choreo_id, token(), bool(body().get("keep_picks", True)))
 
 
+@route("/api/choreographies/{choreo_id}/render", methods=["POST"])
+def render(choreo_id):
+    return Response(body={"job": usecases.render(choreo_id, token())}, status_code=202)
+
+
+@route("/api/choreographies/{choreo_id}/video", methods=["GET"])
+def video(choreo_id):
+    return usecases.video(choreo_id, token())
+
+
 # --- jobs --------------------------------------------------------------------
 
 @route("/api/jobs/{job_id}", methods=["GET"])

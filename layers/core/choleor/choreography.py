@@ -188,7 +188,11 @@ def pick(choreo_id: str, token: str | None, k: int, move_id: str | None) -> dict
         if not isinstance(move_id, str) or records.get("moves", {"id": move_id}) is None:
             raise BadInput(f"no move {move_id!r} in the library")
     seg["move_id"] = move_id
-    return _save_segments(rec)
+    out = _save_segments(rec)
+    if move_id is not None:
+        from . import renders  # progressive: the pieces this pick touches start rendering now
+        renders.queue_pieces(rec, seg["index"])
+    return out
 
 
 def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:
@@ -201,4 +205,8 @@ def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dic
     path = auto.auto_choreograph(index, feats, fixed=fixed, repeats=music_repeats(index, feats))
     for s, row in zip(rec["segments"], path):
         s["move_id"] = str(index.ids[row])
-    return _save_segments(rec)
+    out = _save_segments(rec)
+    from . import renders
+    for k in range(len(rec["segments"])):
+        renders.queue_pieces(rec, k)
+    return out

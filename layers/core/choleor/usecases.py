@@ -131,6 +131,17 @@ def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dic
     return ch.auto_fill(choreo_id, token, keep_picks)
 
 
+def render(choreo_id: str, token: str | None) -> dict:
+    """Start the final video (pieces already rendered are reused); returns the job."""
+    from . import renders
+    return renders.start(choreo_id, token)
+
+
+def video(choreo_id: str, token: str | None) -> dict:
+    from . import renders
+    return renders.video(choreo_id, token)
+
+
 def song_audio(song_id: str) -> dict:
     from . import songs
     return {"url": songs.audio_url(song_id)}

@@ -37,12 +37,13 @@ class InlineDispatcher:
 
 # Job kinds with a Lambda of their own (heavier memory, longer timeout); the rest run in "jobs".
 # Names are suffixes of the stack's prefix; template.yaml's tests check each exists.
-LAMBDA_FUNCTIONS = {"song.analyze": "analyze-song"}
+LAMBDA_FUNCTIONS = {"song.analyze": "analyze-song", "source.ingest": "ingest-dance",
+                    "render": "render", "render.piece": "render"}
 DEFAULT_FUNCTION = "jobs"
 
 
 def function_for(kind: str) -> str:
-    return LAMBDA_FUNCTIONS.get(kind.split(":", 1)[0], DEFAULT_FUNCTION)
+    return LAMBDA_FUNCTIONS.get(kind, DEFAULT_FUNCTION)
 
 
 class LambdaDispatcher:

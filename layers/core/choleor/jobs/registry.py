@@ -15,7 +15,8 @@ Report = Callable[[float, str], None]
 Handler = Callable[[dict, Report], Any]
 
 _HANDLERS: dict[str, Handler] = {}
-_DEFAULT_MODULES = ("choleor.songs", "choleor.library.sources", "choleor.library.seed")
+_DEFAULT_MODULES = ("choleor.songs", "choleor.library.sources", "choleor.library.seed",
+                    "choleor.renders")
 
 
 def register(kind: str) -> Callable[[Handler], Handler]:

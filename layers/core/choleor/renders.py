@@ -1,0 +1,192 @@
+"""Rendering a choreography: progressive pieces, then the final video joined without re-encoding.
+
+Piece k (segment k with its incoming crossfade) depends on the picks of
+segments k-1 and k only, so it is rendered as a job as soon as both are known,
+keyed by a hash of what it shows: a changed pick re-renders pieces k and k+1,
+and a repeated request finds the piece already there. The final job renders
+whatever piece is still missing, joins them (video copied, song muxed as AAC)
+and records the video only when it is complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from . import choreography, config
+from .errors import Conflict, NotFound
+from .jobs import dispatch, store
+from .jobs.registry import register
+from .render.pieces import join_pieces, render_piece
+from .render.plan import Clip, Piece, RenderSettings, build_plan
+from .render.render import render
+from .storage import objects, records
+
+SETTINGS = RenderSettings()
+
+
+def _cache_dir() -> Path:
+    """Local copies of sources and songs (immutable once uploaded); /tmp on Lambda."""
+    path = Path(os.environ.get("CHOLEOR_CACHE") or config.data_dir() / "cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _local(key: str, what: str) -> Path:
+    path = _cache_dir() / key.replace("/", "_")
+    if not path.exists():
+        try:
+            objects.download(key, path)
+        except NotFound:
+            raise NotFound(f"{what} is missing from storage, so the video cannot be made") from None
+    return path
+
+
+def _clip(move_id: str) -> Clip:
+    move = records.get("moves", {"id": move_id})
+    if move is None:
+        raise NotFound(f"move {move_id} is no longer in the library; pick another for its segment")
+    src = records.get("sources", {"id": move["source_id"]})
+    if src is None:
+        raise NotFound(f"the dance video of move {move_id} was removed; pick another for its segment")
+    path = _local(src["upload_key"], f"the dance video of move {move_id}")
+    from .pose.video import probe
+    info = probe(str(path))
+    return Clip(path=str(path), beats=tuple(move["beats"]), box_start=tuple(move["box_start"]),
+                box_end=tuple(move["box_end"]), body_height=float(move["body_height"]), width=info.width,
+                height=info.height, fps=info.fps, mirrored=bool(move.get("mirrored")),
+                duration=info.duration, name=f"{src.get('title', 'video')} ({move_id})")
+
+
+def _first_missing(rec: dict) -> int | None:
+    for s in rec["segments"]:
+        if not s.get("move_id"):
+            return s["index"]
+    return None
+
+
+def piece_key(rec: dict, k: int) -> str:
+    """What piece k shows: its segment, its pick, the previous segment and pick, the settings."""
+    segs = rec["segments"]
+    parts = [segs[k]["beats"], segs[k].get("move_id"), segs[k - 1]["beats"] if k else None,
+             segs[k - 1].get("move_id") if k else None, k == len(segs) - 1, repr(SETTINGS),
+             rec["start"], rec["end"]]
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _piece_object(rec: dict, k: int) -> str:
+    return f"renders/{rec['id']}/pieces/{k:03d}-{piece_key(rec, k)}.mp4"
+
+
+def _plan(rec: dict, song_path: Path, known_only: bool = False):
+    """The render plan; with `known_only`, unknown picks borrow a known clip (their pieces are not drawn)."""
+    clips: dict[int, Clip] = {}
+    for s in rec["segments"]:
+        if s.get("move_id"):
+            clips[s["index"]] = _clip(s["move_id"])
+    if not known_only and len(clips) < len(rec["segments"]):
+        raise Conflict(f"segment {_first_missing(rec)} has no move yet")
+    filler = next(iter(clips.values()))
+    pieces = [Piece(index=s["index"], beats=tuple(s["beats"]), clip=clips.get(s["index"], filler))
+              for s in rec["segments"]]
+    return build_plan(pieces, song_path, rec["start"], rec["end"], SETTINGS)
+
+
+def _song_path(rec: dict) -> Path:
+    song = records.get("songs", {"id": rec["song_id"]})
+    if song is None:
+        raise NotFound("the song of this choreography was removed")
+    return _local(song["upload_key"], "the song")
+
+
+def queue_pieces(rec: dict, changed: int) -> list[str]:
+    """After a pick at `changed`: queue the pieces it touches whose picks are all known."""
+    jobs = []
+    for k in (changed, changed + 1):
+        if k >= len(rec["segments"]) or not rec["segments"][k].get("move_id"):
+            continue
+        if k and not rec["segments"][k - 1].get("move_id"):
+            continue
+        job_id = f"piece-{rec['id']}-{k}-{piece_key(rec, k)}"
+        jobs.append(dispatch.submit("render.piece", {"choreo_id": rec["id"], "k": k}, job_id=job_id).id)
+    return jobs
+
+
+@register("render.piece")
+def piece_job(params: dict, report) -> dict:
+    rec = records.get("choreographies", {"id": params["choreo_id"]})
+    k = int(params["k"])
+    key = _piece_object(rec, k)
+    if objects.exists(key):
+        return {"piece": k, "key": key}
+    plan = _plan(rec, _song_path(rec), known_only=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "piece.mp4"
+        render_piece(plan, k, out)
+        objects.put_file(key, out, "video/mp4")
+    return {"piece": k, "key": key}
+
+
+def start(choreo_id: str, token: str | None) -> dict:
+    """Queue the final video (409 naming the first segment without a move)."""
+    rec = choreography.load(choreo_id, token)
+    missing = _first_missing(rec)
+    if missing is not None:
+        raise Conflict(f"segment {missing + 1} (of {len(rec['segments'])}) has no move yet: pick one or use "
+                       f"'Fill the rest for me'")
+    sig = choreography._picks_signature(rec)
+    job = dispatch.submit("render", {"choreo_id": choreo_id, "picks": sig}, job_id=f"render-{choreo_id}-{sig}")
+    records.update("choreographies", {"id": choreo_id}, {"render": {"job_id": job.id, "picks": sig}})
+    return job.public()
+
+
+@register("render")
+def render_job(params: dict, report) -> dict:
+    rec = records.get("choreographies", {"id": params["choreo_id"]})
+    if choreography._picks_signature(rec) != params["picks"]:
+        raise Conflict("the picks changed while the video was being made; render again")
+    started = time.perf_counter()
+    song = _song_path(rec)
+    report(0.02, "fetching the dance videos")
+    plan = _plan(rec, song)
+    n = len(rec["segments"])
+    video_key = f"renders/{rec['id']}/{params['picks']}.mp4"
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for k in range(n):
+            key = _piece_object(rec, k)
+            local = Path(tmp) / f"{k:03d}.mp4"
+            if objects.exists(key):
+                objects.download(key, local)
+            else:
+                render_piece(plan, k, local,
+                             progress=lambda done, total=None, k=k: report(0.05 + 0.85 * (k + done) / n,
+                                                                           f"drawing segment {k + 1} of {n}"))
+                objects.put_file(key, local, "video/mp4")
+            paths.append(local)
+            report(0.05 + 0.85 * (k + 1) / n, f"segment {k + 1} of {n} ready")
+        out = Path(tmp) / "choreography.mp4"
+        join_pieces(paths, song, (rec["start"], rec["end"]), out, SETTINGS)
+        objects.put_file(video_key, out, "video/mp4")
+    records.update("choreographies", {"id": rec["id"]},
+                   {"video_key": video_key, "video_picks": params["picks"], "rendered_at": time.time()})
+    return {"video_key": video_key, "cuts": [float(c) for c in plan.cuts[1:-1]],
+            "render_seconds": round(time.perf_counter() - started, 2)}
+
+
+def video(choreo_id: str, token: str | None) -> dict:
+    rec = choreography.load(choreo_id, token)
+    if not rec.get("video_key") or rec.get("video_picks") != choreography._picks_signature(rec):
+        raise Conflict("the video is not ready yet: render it first")
+    name = f"choleor-{rec.get('song_title') or 'choreography'}.mp4".replace(" ", "_")
+    return {"url": objects.presign_get(rec["video_key"]),
+            "download_url": objects.presign_get(rec["video_key"], filename=name)}
+
+
+def render_file(rec: dict, out: Path, progress=None):
+    """Render a choreography record straight to a local file (command line)."""
+    return render(_plan(rec, _song_path(rec)), out, progress)
