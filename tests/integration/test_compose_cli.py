@@ -41,3 +41,20 @@ def test_evaluate_compares_three_methods(library):
 def test_compose_needs_an_output_or_plan_only(library):
     out = choleor("compose", str(SONG), "--start", "5", "--end", "30", "--auto")
     assert out.returncode != 0 and "--plan-only" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_compose_renders_a_video_with_cuts_on_the_segments(library, tmp_path):
+    video = tmp_path / "out.mp4"
+    out = choleor("compose", str(SONG), "--start", "5", "--end", "25", "--auto", "-o", str(video), "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["output"] == str(video) and video.stat().st_size > 10000
+    segs = doc["segments"]
+    assert len(doc["cuts"]) == len(segs) - 1
+    assert all(abs(c - (s["start"] - segs[0]["start"])) <= 1 / 30 for c, s in zip(doc["cuts"], segs[1:]))
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,duration",
+                            "-of", "json", str(video)], capture_output=True, text=True, check=True)
+    streams = json.loads(probe.stdout)["streams"]
+    assert {s["codec_name"] for s in streams} == {"h264", "aac"}
+    interval = segs[-1]["end"] - segs[0]["start"]
+    assert all(abs(float(s["duration"]) - interval) <= 0.05 for s in streams)

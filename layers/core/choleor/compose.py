@@ -55,7 +55,7 @@ def plan(index: LibraryIndex, segs: list[SegmentFeatures]) -> dict:
     for t, (s, row) in enumerate(zip(segs, picks)):
         comps = component_scores(index, s, picks[t - 1] if t else None)
         out.append({"index": t, "start": float(s.beats[0]), "end": float(s.beats[-1]),
-                    "move_id": str(index.ids[row]),
+                    "beats": [float(b) for b in s.beats], "move_id": str(index.ids[row]),
                     "scores": {k: round(float(v[row]), 4) for k, v in comps.items()}})
     quality = metrics.plan_metrics(index, trajectories_for(index), segs, Plan(picks=picks, shown=shown))
     return {"segments": out, "metrics": {k: round(v, 4) for k, v in quality.items()}, "picks": picks}

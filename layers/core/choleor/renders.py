@@ -190,3 +190,13 @@ def video(choreo_id: str, token: str | None) -> dict:
 def render_file(rec: dict, out: Path, progress=None):
     """Render a choreography record straight to a local file (command line)."""
     return render(_plan(rec, _song_path(rec)), out, progress)
+
+
+def render_song_file(song_path: Path, segments: list[dict], out: Path, progress=None) -> dict:
+    """Render picks for a local song file (`choleor compose -o`): segments carry beats and move_id."""
+    started = time.perf_counter()
+    pieces = [Piece(index=s["index"], beats=tuple(s["beats"]), clip=_clip(s["move_id"])) for s in segments]
+    plan = build_plan(pieces, song_path, segments[0]["beats"][0], segments[-1]["beats"][-1], SETTINGS)
+    result = render(plan, out, progress)
+    return {"output": str(out), "cuts": [round(float(c), 4) for c in plan.cuts[1:-1]],
+            "render_seconds": round(time.perf_counter() - started, 2), "duration": result.duration}

@@ -23,6 +23,7 @@ def register(sub) -> None:
     _song_args(p)
     p.add_argument("--auto", action="store_true", help="let Choleor pick every segment (the default)")
     p.add_argument("--plan-only", action="store_true", help="print the plan without rendering a video")
+    p.add_argument("-o", "--output", help="render the video to this .mp4 file")
     p.set_defaults(func=run_compose)
 
     e = sub.add_parser("evaluate", help="quality of our picks vs random picks and the 2020 scoring",
@@ -36,15 +37,20 @@ def run_compose(args) -> int:
     from .. import compose
     from . import emit
 
+    if not args.plan_only and not args.output:
+        raise BadInput("give -o OUT.mp4 to render, or --plan-only for the plan alone")
     started = time.perf_counter()
     _, segs = compose.interval_segments(args.song, args.start, args.end)
     with session.storage(config.data_dir(args.data)):
         index = compose.catalog.load_index()
         out = compose.plan(index, segs)
-    out.pop("picks")
-    if not args.plan_only and not getattr(args, "output", None):
-        raise BadInput("give -o OUT.mp4 to render, or --plan-only for the plan alone")
-    out["plan_seconds"] = round(time.perf_counter() - started, 2)
+        out.pop("picks")
+        out["plan_seconds"] = round(time.perf_counter() - started, 2)
+        if not args.plan_only:
+            from pathlib import Path
+
+            from ..renders import render_song_file
+            out.update(render_song_file(Path(args.song), out["segments"], Path(args.output)))
     if args.json:
         emit(out)
     else:
