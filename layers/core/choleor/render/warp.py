@@ -1,9 +1,9 @@
 """Drawing a source frame into the output through an affine: planes of I420.
 
-Most frames show a clip through its own framing, a plain zoom of a whole-pixel
-crop (see align.base_framing); cv2.resize of that crop is exact there and about
-four times cheaper than cv2.warpAffine. Anything else (cut corrections, borders)
-goes through warpAffine.
+Most frames show a clip through its own framing, a zoom of a whole-pixel crop
+(align.base_framing), which cv2.resize draws exactly at about a quarter of
+cv2.warpAffine's cost. Anything else (eased cut corrections, which fall between
+pixels or show a border) goes through warpAffine, with sub-pixel precision.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..pose.frames import Frame, I420Frame
 
 _LUMA_TO_CHROMA = np.array([[0.5, 0.0, -0.25], [0.0, 0.5, -0.25], [0.0, 0.0, 1.0]])  # centre-sited
 _CHROMA_TO_LUMA = np.linalg.inv(_LUMA_TO_CHROMA)
-_EXACT = 1e-6  # px: how close to a whole-pixel crop a map must be to be drawn as one
+_EXACT = 1e-6  # px: how close to a whole-pixel crop a map must be to count as one
 
 
 def chroma_matrix(matrix: np.ndarray) -> np.ndarray:
@@ -33,7 +33,8 @@ def _axis_crop(scale: float, shift: float, out: int, size: int) -> tuple[int, in
 
 
 def crop_of(matrix: np.ndarray, src_w: int, src_h: int, out_w: int, out_h: int):
-    """(x0, y0, w, h, mirrored) if `matrix` is a zoom (maybe mirrored) of a whole-pixel crop, else None."""
+    """(x0, y0, w, h, mirrored) if `matrix` is a zoom (maybe mirrored) of a whole-pixel crop
+    inside the frame, else None."""
     (a, b, tx), (c, d, ty) = matrix
     if b != 0.0 or c != 0.0 or d <= 0.0 or a == 0.0:
         return None
