@@ -14,6 +14,8 @@ test: setup-test
 
 setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model
 
+# The end-to-end tests drive Debian's chromium through Playwright (no browser download).
+setup-test: EXTRA_DEBIAN = chromium
 setup-test: setup $(VENV)/.installed-test
 
 system-deps:

@@ -30,6 +30,13 @@ class _Handler(ChaliceRequestHandler):
     def log_message(self, format: str, *args) -> None:  # keep the terminal readable
         pass
 
+    def handle(self) -> None:
+        # A browser that cancels a request (switching pages quickly) is not an error.
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def _send_error_response(self, error) -> None:
         # Chalice's local gateway answers an unknown route like API Gateway's REST API
         # (403 "Missing Authentication Token"); a person is better served by a 404.

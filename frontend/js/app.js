@@ -1,0 +1,93 @@
+// The router: hash routes to views. A view is `render(main, params, ctx)`; ctx.signal aborts when
+// the view is left (stops its polls, uploads and playback). A view may return {update(params)} to
+// take a change of its own route (e.g. another segment) without being built again.
+import { watchHealth } from "./health.js";
+import { tokenFor } from "./store.js";
+import * as song from "./steps/song.js";
+import * as interval from "./steps/interval.js";
+import * as moves from "./steps/moves.js";
+import * as result from "./steps/result.js";
+import * as library from "./library.js";
+
+const main = document.getElementById("view");
+const steps = document.getElementById("steps");
+const STEP_ORDER = ["song", "interval", "moves", "result"];
+
+const ROUTES = [
+  [/^#?\/?$/, "song", song, () => ({})],
+  [/^#\/song\/?$/, "song", song, () => ({})],
+  [/^#\/song\/([^/]+)\/?$/, "interval", interval, (m) => ({ songId: m[1] })],
+  [/^#\/dance\/([^/]+)\/([^/]+)\/moves(?:\/(\d+))?\/?$/, "moves", moves,
+    (m) => ({ id: m[1], token: m[2], k: m[3] === undefined ? null : Number(m[3]) })],
+  [/^#\/dance\/([^/]+)\/([^/]+)\/video\/?$/, "result", result, (m) => ({ id: m[1], token: m[2] })],
+  // a link with the id only: the token is looked up in this browser's memory
+  [/^#\/dance\/([^/]+)\/?$/, "moves", moves, (m) => ({ id: m[1], token: null, k: null })],
+  [/^#\/library\/?$/, "library", library, () => ({})],
+];
+
+let current = null; // {key, name, controller, handle}
+
+function match(hash) {
+  for (const [re, name, view, params] of ROUTES) {
+    const m = hash.match(re);
+    if (m) {
+      const p = params(m);
+      for (const k of Object.keys(p)) if (typeof p[k] === "string") p[k] = decodeURIComponent(p[k]);
+      if ("token" in p && !p.token) p.token = tokenFor(p.id);
+      return { name, view, params: p };
+    }
+  }
+  return null;
+}
+
+function showSteps(name) {
+  steps.hidden = !STEP_ORDER.includes(name);
+  const at = STEP_ORDER.indexOf(name);
+  for (const li of steps.children) {
+    const i = STEP_ORDER.indexOf(li.dataset.step);
+    li.classList.toggle("current", i === at);
+    li.classList.toggle("done", i < at);
+    if (i === at) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
+  }
+  for (const a of document.querySelectorAll("[data-nav]")) {
+    const on = (a.dataset.nav === "library") === (name === "library");
+    if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  }
+}
+
+async function route() {
+  const found = match(location.hash);
+  if (!found) { location.replace("#/"); return; }
+  const key = `${found.name}:${found.params.id || found.params.songId || ""}`;
+  if (current && current.key === key && current.handle?.update) {
+    current.handle.update(found.params);
+    return;
+  }
+  const first = current === null;
+  current?.controller.abort();
+  const controller = new AbortController();
+  current = { key, name: found.name, controller, handle: null };
+  showSteps(found.name);
+  main.replaceChildren();
+  window.scrollTo(0, 0);
+  const ctx = { signal: controller.signal, go: (hash) => { location.hash = hash; } };
+  try {
+    const handle = await found.view.render(main, found.params, ctx);
+    if (current?.controller === controller) current.handle = handle || null;
+  } catch (err) {
+    if (err?.name === "AbortError") return;
+    const box = document.createElement("div");
+    box.className = "message error";
+    box.setAttribute("role", "alert");
+    box.textContent = err?.message || "Something went wrong.";
+    main.replaceChildren(box);
+  }
+  if (!first) {
+    const heading = main.querySelector("h1");
+    if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
+  }
+}
+
+window.addEventListener("hashchange", route);
+route();
+watchHealth(document.getElementById("health"));

@@ -1,0 +1,174 @@
+// #/library: the dance library. Add a dance video (admin key, remembered in this browser) with upload
+// and ingest progress; browse the moves grouped by their source video and play any of them.
+import { api, messageOf, pollJob } from "./api.js";
+import { clock, fill, h, progressBar, say } from "./dom.js";
+import { adminKey, setAdminKey } from "./store.js";
+import { dropZone, putFile } from "./upload.js";
+import { RangePlayer } from "./player.js";
+import { icon } from "./icons.js";
+
+export async function render(main, _params, { signal }) {
+  const player = new RangePlayer();
+  signal.addEventListener("abort", () => player.stop(), { once: true });
+
+  const stats = h("div.stats", { "aria-live": "polite" });
+  const keyInput = h("input#admin-key", { type: "password", autocomplete: "off", value: adminKey() });
+  keyInput.addEventListener("change", () => setAdminKey(keyInput.value.trim()));
+  const styleInput = h("input#source-style", { type: "text", placeholder: "e.g. salsa", list: "styles", autocomplete: "off" });
+  const titleInput = h("input#source-title", { type: "text", placeholder: "the file name if empty", autocomplete: "off" });
+  const styles = h("datalist#styles");
+  const fileInput = h("input#source-file", { type: "file", accept: "video/*,.mp4,.mov,.webm,.mkv" });
+  const fileName = h("span.muted", {}, "MP4, MOV or WebM with its music, one dancer in view");
+  const zone = h("label.drop", { for: "source-file" },
+    icon("film"), h("strong", {}, "Choose a dance video"), fileName, fileInput);
+  const addBtn = h("button.primary", { type: "submit" }, "Add to the library");
+  const progress = h("div", { "aria-live": "polite" });
+  const message = h("div.message", { id: "library-message" });
+  const list = h("div", { "aria-busy": "true" }, h("p.muted", {}, h("span.spinner"), " Loading the library…"));
+  let file = null;
+
+  const form = h("form.panel", { novalidate: true },
+    h("h2", {}, "Add a dance video"),
+    h("p.small.muted", {}, "Choleor finds the dancer, the beat of the video's music, and cuts it into moves of eight beats (each also mirrored)."),
+    h("div.row", {},
+      h("div.field", {}, h("label", { for: "admin-key" }, "Admin key"), keyInput,
+        h("span.hint", {}, "Needed to add videos. Remembered in this browser.")),
+      h("div.field", {}, h("label", { for: "source-style" }, "Dance style"), styleInput, styles)),
+    h("div.field", {}, h("label", { for: "source-title" }, "Title (optional)"), titleInput),
+    zone,
+    h("div.actions", {}, addBtn),
+    progress,
+    message);
+
+  fill(main,
+    h("h1", {}, "Move library"),
+    h("p.lead", {}, "Every move Choleor suggests comes from these dance videos."),
+    stats,
+    form,
+    h("h2", {}, "Moves by video"),
+    list);
+
+  dropZone(zone, fileInput, (f) => { file = f; fileName.textContent = `${f.name} (${(f.size / 1e6).toFixed(1)} MB)`; });
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    say(message, "");
+    const key = keyInput.value.trim();
+    setAdminKey(key);
+    if (!key) { say(message, "Enter the admin key first."); keyInput.focus(); return; }
+    if (!file) { say(message, "Choose a dance video first."); fileInput.focus(); return; }
+    addBtn.disabled = true;
+    try {
+      const source = await addVideo(file, { key, style: styleInput.value.trim(), title: titleInput.value.trim() },
+        progress, signal);
+      file = null;
+      fileName.textContent = "Add another video?";
+      fill(progress);
+      say(message, `Added “${source.title}”: ${source.n_moves ?? "its"} moves are in the library now.`, "info");
+      await load();
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      fill(progress);
+      say(message, messageOf(err));
+    } finally {
+      addBtn.disabled = false;
+    }
+  });
+
+  async function load() {
+    const [lib, { sources }, { moves }] = await Promise.all([
+      api("library", { signal }), api("sources", { signal }), api("moves", { signal })]);
+    fill(stats,
+      h("div", {}, h("strong", {}, String(lib.sources)), "videos"),
+      h("div", {}, h("strong", {}, String(lib.moves)), "moves"),
+      h("div", {}, h("strong", {}, clock(lib.duration_s)), "of dancing"),
+      h("div", {}, h("strong", {}, String((lib.styles || []).length)), (lib.styles || []).length === 1 ? "style" : "styles"));
+    fill(styles, ...(lib.styles || []).map((s) => h("option", { value: s })));
+    const bySource = new Map();
+    for (const m of moves) {
+      if (!bySource.has(m.source_id)) bySource.set(m.source_id, []);
+      bySource.get(m.source_id).push(m);
+    }
+    list.removeAttribute("aria-busy");
+    if (!sources.length) {
+      fill(list, h("p.empty", {}, "The library is empty. Add a dance video above."));
+      return;
+    }
+    fill(list, ...sources.map((s) => sourceSection(s, (bySource.get(s.id) || [])
+      .sort((a, b) => a.start - b.start || Number(a.mirrored) - Number(b.mirrored)))));
+  }
+
+  function sourceSection(s, moves) {
+    const facts = [s.duration ? clock(s.duration) : null, s.tempo ? `${Math.round(s.tempo)} BPM` : null,
+      `${s.n_moves ?? moves.length} moves`].filter(Boolean).join(" · ");
+    return h("section.source", { "aria-labelledby": `src-${s.id}`, dataset: { sourceId: s.id } },
+      h("div.source-head", {},
+        h("h3", { id: `src-${s.id}` }, s.title || s.filename || s.id),
+        s.style && h("span.chip", {}, s.style),
+        h("span.small.muted", {}, s.status === "ready" ? facts : "being added…")),
+      moves.length ? h("ul.cards", {}, moves.map((m, i) => moveCard(m, i, s)))
+        : h("p.small.muted", {}, "No moves from this video."));
+  }
+
+  function moveCard(m, i, s) {
+    const label = `Move at ${clock(m.start, true)}${m.mirrored ? ", mirrored" : ""}`;
+    const img = m.thumbnail_url ? h("img", { src: m.thumbnail_url, alt: label, class: m.mirrored ? "flip" : "" })
+      : h("span.muted", {}, "No picture");
+    const video = h("video", { playsinline: true, preload: "none", hidden: true, class: m.mirrored ? "flip" : "",
+      "aria-label": `${label} from ${s.title}` });
+    const playBtn = h("button", { type: "button", "aria-pressed": "false", "aria-label": `Play ${label.toLowerCase()}` }, "▶ Play");
+    playBtn.addEventListener("click", async () => {
+      if (player.video === video && player.playing) { player.stop(); return; }
+      player.stop();
+      const reset = () => { video.hidden = true; img.hidden = false; playBtn.textContent = "▶ Play"; playBtn.setAttribute("aria-pressed", "false"); };
+      player.onstop = reset;
+      try {
+        playBtn.textContent = "■ Stop";
+        playBtn.setAttribute("aria-pressed", "true");
+        const full = await api(`moves/${encodeURIComponent(m.id)}`, { signal });
+        video.hidden = false;
+        img.hidden = true;
+        await player.play({ video, videoUrl: full.video_url, videoStart: full.start, videoEnd: full.end });
+      } catch (err) {
+        if (err.name === "AbortError") return;
+        player.stop();
+        reset();
+        say(message, messageOf(err));
+      }
+    });
+    return h("li.card", { dataset: { moveId: m.id } },
+      h("div.media", {}, img, video, m.mirrored && h("span.mirror-tag", {}, "Mirrored")),
+      h("div.body", {},
+        h("p.reason", {}, `${clock(m.start, true)} – ${clock(m.end, true)} in the video`),
+        h("p.who", {}, [m.tempo ? `${Math.round(m.tempo)} BPM` : null,
+          typeof m.energy === "number" ? `energy ${m.energy.toFixed(2)}` : null].filter(Boolean).join(" · ")),
+        h("div.card-actions", {}, playBtn)));
+  }
+
+  try {
+    await load();
+  } catch (err) {
+    if (err.name === "AbortError") return null;
+    fill(list, h("div.message.error", { role: "alert" }, messageOf(err)));
+  }
+  return null;
+}
+
+/** POST /sources (with the key), PUT the file, POST ingest, poll the job. Returns the new source. */
+async function addVideo(file, { key, style, title }, progress, signal) {
+  if (!file.size) throw new Error("That file is empty. Please choose a dance video.");
+  const upload = progressBar(`Uploading “${file.name}”`);
+  fill(progress, upload.el);
+  const body = { filename: file.name, size: file.size };
+  if (style) body.style = style;
+  if (title) body.title = title;
+  const { source, upload: target } = await api("sources", { method: "POST", body, adminKey: key, signal });
+  await putFile(target, file, { signal, onProgress: (f) => upload.set(f) });
+  upload.set(1, "done");
+  const ingest = progressBar("Finding the moves");
+  progress.append(ingest.el);
+  const { job } = await api(`sources/${encodeURIComponent(source.id)}/ingest`, { method: "POST", adminKey: key, signal });
+  ingest.set(job.progress, job.message);
+  await pollJob(job.id, { signal, onProgress: (j) => ingest.set(j.progress, j.message) });
+  return api(`sources/${encodeURIComponent(source.id)}`, { signal });
+}

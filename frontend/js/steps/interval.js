@@ -1,0 +1,118 @@
+// Step 2: the part of the song to dance. The waveform with the beat grid and 8-beat segments;
+// drag (or use the arrow keys on the handles) to choose whole segments, play the range, go on.
+import { api, messageOf, pollJob } from "../api.js";
+import { clock, errorBox, fill, h, progressBar, say } from "../dom.js";
+import { danceHash, rememberDance } from "../store.js";
+import { Waveform } from "../waveform.js";
+import { RangePlayer } from "../player.js";
+
+export async function render(main, { songId }, { signal, go }) {
+  fill(main, h("h1", {}, "Choose the part to dance"), h("p.muted", {}, h("span.spinner"), " Loading the song…"));
+  const path = `songs/${encodeURIComponent(songId)}`;
+  let song = await api(path, { signal });
+
+  if (song.status === "analyzing" && song.job) {
+    const bar = progressBar("Listening for the beat");
+    fill(main, h("h1", {}, song.title || "Your song"), bar.el);
+    await pollJob(song.job.id, { signal, onProgress: (j) => bar.set(j.progress, j.message) });
+    song = await api(path, { signal });
+  }
+  if (song.status !== "ready" || !song.analysis) {
+    fill(main, h("h1", {}, song.title || "Your song"),
+      errorBox("This song isn't ready: its file never finished uploading. Please upload it again."),
+      h("a.button", { href: "#/" }, "Pick a song"));
+    return null;
+  }
+
+  const analysis = song.analysis;
+  const segments = analysis.segments || [];
+  if (!segments.length) {
+    fill(main, h("h1", {}, song.title),
+      errorBox("We couldn't find eight steady beats in a row in this song, so there is nothing to dance to. Please try another song."),
+      h("a.button", { href: "#/" }, "Pick another song"));
+    return null;
+  }
+
+  const facts = {
+    parts: h("dd"), length: h("dd"), span: h("dd"),
+  };
+  const wrap = h("div");
+  const message = h("div.message");
+  const playBtn = h("button", { type: "button", "aria-pressed": "false" }, "▶ Play this part");
+  const nextBtn = h("button.primary", { type: "button" }, "Next: choose moves →");
+
+  fill(main,
+    h("h1", {}, "Choose the part to dance"),
+    h("p.lead", {}, h("strong", {}, `“${song.title || "Your song"}”`), ` · ${clock(analysis.duration)}. `,
+      "Drag across the waveform to mark the part you want to dance. It snaps to groups of eight beats."),
+    wrap,
+    h("div.wave-legend", { "aria-hidden": "true" },
+      h("span", {}, h("i", { style: "background: rgba(123,92,230,.8)" }), "your part"),
+      h("span", {}, h("i", { style: "background: #fff; width: 2px" }), "every 8 beats"),
+      h("span", {}, h("i", { style: "background: #aaa; width: 1px; height: .5rem" }), "beats")),
+    h("p.small.muted", {}, "Keyboard: Tab to a yellow handle and use the arrow keys."),
+    h("dl.facts", { "aria-live": "polite" },
+      h("div", {}, h("dt", {}, "Parts of 8 beats"), facts.parts),
+      h("div", {}, h("dt", {}, "Length"), facts.length),
+      h("div", {}, h("dt", {}, "From – to"), facts.span),
+      h("div", {}, h("dt", {}, "Tempo"), h("dd", {}, `${Math.round(analysis.tempo || song.tempo || 0)} BPM`))),
+    h("div.actions", {}, playBtn, h("span.spacer"), nextBtn),
+    message,
+  );
+
+  const player = new RangePlayer();
+  signal.addEventListener("abort", () => { player.stop(); wave.destroy(); }, { once: true });
+
+  const show = ({ a, b, start, end }) => {
+    facts.parts.textContent = String(b - a + 1);
+    facts.length.textContent = `${(end - start).toFixed(1)} s`;
+    facts.span.textContent = `${clock(start)} – ${clock(end)}`;
+    if (player.playing) stopPlaying();
+  };
+  const wave = new Waveform(wrap, analysis, { a: 0, b: Math.min(3, segments.length - 1), onChange: show });
+  show(wave.range);
+
+  let audioUrl = null;
+  const stopPlaying = () => player.stop();
+  player.onstop = () => {
+    playBtn.textContent = "▶ Play this part";
+    playBtn.setAttribute("aria-pressed", "false");
+    wave.setPlayhead(null);
+  };
+  player.ontime = (t) => wave.setPlayhead(t);
+
+  playBtn.addEventListener("click", async () => {
+    if (player.playing) { stopPlaying(); return; }
+    say(message, "");
+    try {
+      audioUrl ||= (await api(`${path}/audio`, { signal })).url;
+      const { start, end } = wave.range;
+      playBtn.textContent = "■ Stop";
+      playBtn.setAttribute("aria-pressed", "true");
+      await player.play({ audioUrl, start, end });
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      player.stop();
+      say(message, messageOf(err));
+    }
+  });
+
+  nextBtn.addEventListener("click", async () => {
+    stopPlaying();
+    nextBtn.disabled = true;
+    nextBtn.textContent = "Finding moves…";
+    say(message, "");
+    try {
+      const { start, end } = wave.range;
+      const choreo = await api("choreographies", { method: "POST", body: { song_id: song.id, start, end }, signal });
+      rememberDance(choreo.id, choreo.token, choreo.song_title || song.title);
+      go(danceHash(choreo.id, choreo.token, "moves", 0));
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      say(message, messageOf(err));
+      nextBtn.disabled = false;
+      nextBtn.textContent = "Next: choose moves →";
+    }
+  });
+  return null;
+}

@@ -1,0 +1,104 @@
+// Step 4: the video. Render the choreography (a job with a progress bar), then play it, offer the
+// download, and show the link that reopens this choreography.
+import { api, messageOf, pollJob } from "../api.js";
+import { clock, errorBox, fill, h, progressBar, say } from "../dom.js";
+import { danceHash, danceLink, rememberDance } from "../store.js";
+
+export async function render(main, { id, token }, { signal }) {
+  if (!token) {
+    fill(main, h("h1", {}, "Your dance video"),
+      errorBox("This link is missing its key, so the dance can't be opened. Use the full link you saved."),
+      h("a.button", { href: "#/" }, "Start a new dance"));
+    return null;
+  }
+  const base = `choreographies/${encodeURIComponent(id)}`;
+  fill(main, h("h1", {}, "Your dance video"), h("p.muted", {}, h("span.spinner"), " Loading your dance…"));
+  const choreo = await api(base, { token, signal });
+  rememberDance(id, token, choreo.song_title);
+
+  const n = choreo.segments.length;
+  const stage = h("div", { "aria-live": "polite" });
+  const message = h("div.message", { id: "result-message" });
+  const linkInput = h("input#reopen-link", { type: "text", readOnly: true, value: danceLink(id, token) });
+  const copyBtn = h("button", { type: "button" }, "Copy link");
+  copyBtn.addEventListener("click", async () => {
+    linkInput.select();
+    try { await navigator.clipboard.writeText(linkInput.value); copyBtn.textContent = "Copied ✓"; }
+    catch { copyBtn.textContent = "Selected: press Ctrl+C"; }
+  });
+
+  fill(main,
+    h("h1", {}, "Your dance video"),
+    h("p.lead", {}, `“${choreo.song_title || "Your song"}”, ${clock(choreo.start)} – ${clock(choreo.end)}: `
+      + `${n} part${n === 1 ? "" : "s"} of eight beats, cut together on the beat.`),
+    stage,
+    message,
+    h("div.panel", {},
+      h("div.field", {},
+        h("label", { for: "reopen-link" }, "Link to reopen this choreography"),
+        h("div.share", {}, linkInput, copyBtn),
+        h("span.hint", {}, "Anyone with this link can open and change this dance. Keep it to come back later."))),
+    h("div.actions", {},
+      h("a.button", { href: danceHash(id, token, "moves") }, "← Change moves"),
+      h("span.spacer"),
+      h("a.button", { href: "#/" }, "Make another dance")),
+  );
+
+  if (!choreo.complete) {
+    const open = choreo.segments.findIndex((s) => !s.move_id);
+    fill(stage, h("div.message.info", {},
+      `Part ${open + 1} has no move yet. Pick a move for every part first. `,
+      h("a", { href: danceHash(id, token, "moves", open) }, `Go to part ${open + 1}`)));
+    return null;
+  }
+
+  async function showVideo() {
+    const { url, download_url: downloadUrl } = await api(`${base}/video`, { token, signal });
+    const video = h("video.player", { controls: true, playsinline: true, preload: "metadata", src: url,
+      "aria-label": "Your dance video" });
+    fill(stage,
+      video,
+      h("div.actions", {},
+        h("a.button.primary#download", { href: downloadUrl || url, download: "choleor-dance.mp4" }, "⬇ Download video"),
+        h("button", { type: "button", onclick: () => startRender(true) }, "Make it again")));
+  }
+
+  async function follow(jobId, progress = 0, text = "") {
+    const bar = progressBar("Making your video");
+    bar.set(progress, text);
+    fill(stage, bar.el, h("p.small.muted", {}, "This takes a little while: every move is cut, timed to your music and joined."));
+    await pollJob(jobId, { signal, onProgress: (j) => bar.set(j.progress, j.message) });
+    bar.set(1, "done");
+    await showVideo();
+  }
+
+  async function startRender(again = false) {
+    say(message, "");
+    try {
+      fill(stage, h("p.muted", {}, h("span.spinner"), again ? " Starting again…" : " Starting…"));
+      const { job } = await api(`${base}/render`, { method: "POST", token, signal });
+      await follow(job.id, job.progress, job.message);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      failed(err);
+    }
+  }
+
+  function failed(err) {
+    fill(stage, h("div.actions", {},
+      h("button.primary", { type: "button", onclick: () => startRender(true) }, "Try again")));
+    say(message, `We couldn't make the video: ${messageOf(err)}`);
+  }
+
+  try {
+    const r = choreo.render;
+    if (choreo.video_ready) await showVideo();
+    else if (r && (r.status === "queued" || r.status === "running")) await follow(r.job_id, r.progress);
+    else if (r && r.status === "failed") failed(new Error("the last try failed."));
+    else await startRender();
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    failed(err);
+  }
+  return null;
+}

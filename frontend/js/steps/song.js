@@ -1,0 +1,89 @@
+// Step 1: the song. Upload a file (presigned PUT with progress, then the analysis job) or pick one
+// that was analysed before.
+import { api, messageOf, pollJob } from "../api.js";
+import { clock, fill, h, progressBar, say } from "../dom.js";
+import { lastDance, danceHash } from "../store.js";
+import { dropZone, putFile } from "../upload.js";
+import { icon } from "../icons.js";
+
+const AUDIO_TYPES = "audio/*,.mp3,.wav,.flac,.ogg,.m4a,.aac";
+
+export async function render(main, _params, { signal, go }) {
+  const input = h("input#song-file", { type: "file", accept: AUDIO_TYPES });
+  const zone = h("label.drop", { for: "song-file" },
+    icon("music"),
+    h("strong", {}, "Choose a song"),
+    h("span.muted", {}, "or drop an audio file here (MP3, WAV, FLAC, OGG, M4A)"),
+    input);
+  const status = h("div", { "aria-live": "polite" });
+  const message = h("div.message", { id: "song-message" });
+  const list = h("ul.songs", { "aria-label": "Songs you can use" }, h("li.muted", {}, "Loading songs…"));
+
+  const last = lastDance();
+  fill(main,
+    h("h1", {}, "Pick a song"),
+    h("p.lead", {}, "Choleor listens for the beat, then suggests real dance moves for every eight beats of the part you choose."),
+    last && h("div.message.info", {},
+      "Working on a dance already? ",
+      h("a", { href: danceHash(last.id, last.token, "moves") }, `Continue ${last.title ? `“${last.title}”` : "your last dance"}`)),
+    zone,
+    status,
+    message,
+    h("h2", {}, "Or use a song that's already here"),
+    list,
+  );
+
+  let busy = false;
+  dropZone(zone, input, async (file) => {
+    if (busy) return;
+    busy = true;
+    zone.setAttribute("aria-disabled", "true");
+    input.disabled = true;
+    say(message, "");
+    try {
+      const songId = await uploadAndAnalyze(file, status, signal);
+      go(`#/song/${encodeURIComponent(songId)}`);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      fill(status);
+      say(message, messageOf(err));
+    } finally {
+      busy = false;
+      zone.removeAttribute("aria-disabled");
+      input.disabled = false;
+    }
+  });
+
+  try {
+    const { songs } = await api("songs", { signal });
+    fill(list, ...(songs.length ? songs.map((s) => h("li", {},
+      h("button", { type: "button", onclick: () => go(`#/song/${encodeURIComponent(s.id)}`) },
+        h("span.title", {}, s.title || s.filename),
+        h("span.meta", {}, [s.duration ? clock(s.duration) : "", s.tempo ? `${Math.round(s.tempo)} BPM` : ""]
+          .filter(Boolean).join(" · "))))) : [h("li.muted", {}, "No songs yet. Upload one above to start.")]));
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    fill(list, h("li.message.error", { role: "alert" }, messageOf(err)));
+  }
+}
+
+/** POST /songs, PUT the file, POST analyze, poll the job. Returns the song id. */
+async function uploadAndAnalyze(file, status, signal) {
+  if (!file.size) throw new Error("That file is empty. Please choose a song file.");
+  const title = file.name.replace(/\.[^.]+$/, "");
+  const upload = progressBar(`Uploading “${file.name}”`);
+  fill(status, upload.el);
+  const { song, upload: target } = await api("songs", {
+    method: "POST", body: { filename: file.name, size: file.size, title }, signal,
+  });
+  await putFile(target, file, { signal, onProgress: (f) => upload.set(f) });
+  upload.set(1, "done");
+
+  const analysis = progressBar("Listening for the beat");
+  status.append(analysis.el);
+  const { job } = await api(`songs/${encodeURIComponent(song.id)}/analyze`, { method: "POST", signal });
+  analysis.set(job.progress, job.message);
+  await pollJob(job.id, { signal, onProgress: (j) => analysis.set(j.progress, j.message) });
+  analysis.set(1, "done");
+  return song.id;
+}

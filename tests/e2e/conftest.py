@@ -1,0 +1,230 @@
+"""End-to-end fixtures: `choleor serve` as a subprocess, a seeded dance library, headless Chromium.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright for Python; no browser is ever
+downloaded. Set CHOLEOR_E2E_URL=http://127.0.0.1:PORT to run against a serve you started yourself
+(its library must already hold a few moves and its admin key must be CHOLEOR_E2E_KEY, default e2e-key).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import ARTIFACTS, DATA
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ADMIN_KEY = os.environ.get("CHOLEOR_E2E_KEY", "e2e-key")
+SONG_CLIP = DATA / "beats" / "h2_tr808kit_demo_x2.flac"
+SEED_TAKES = ("salsa", "indian", "modern")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _clean_env(data: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.pop("CHOLEOR_DATA", None)
+    env["CHOLEOR_ADMIN_KEY"] = ADMIN_KEY
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _cli(data: Path) -> list[str]:
+    return [sys.executable, "-m", "choleor.cli", "--data", str(data)]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen | None, log: Path, timeout: float = 180.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"choleor serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{url}/api/health", timeout=5).json().get("ok"):
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"choleor serve did not become healthy in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def e2e_media(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("e2e-media")
+
+
+@pytest.fixture(scope="session")
+def serve(tmp_path_factory, e2e_media):
+    """The whole app on a free port with its own data dir, the library seeded through the real CLI."""
+    external = os.environ.get("CHOLEOR_E2E_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+    from tests.media import dance_video
+
+    for tool in ("ffmpeg", "ffprobe"):
+        if not shutil.which(tool):
+            pytest.fail(f"{tool} is needed for the end-to-end tests")
+    data = tmp_path_factory.mktemp("e2e-data")
+    env = _clean_env(data)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "e2e-serve.log"
+    cmd = [*_cli(data), "serve", "--port", str(port)]
+    # the library is seeded below with known videos, not with serve's default library
+    helptext = subprocess.run([*_cli(data), "serve", "--help"], env=env, capture_output=True, text=True).stdout
+    if "--no-seed" in helptext:
+        cmd.append("--no-seed")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=str(DATA.parent),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(url, proc, log)
+        for take in SEED_TAKES:
+            video = dance_video(e2e_media, take, 12.0)
+            subprocess.run([*_cli(data), "ingest", str(video), "--style", "salsa"], env=env, check=True,
+                           cwd=str(DATA.parent), stdout=subprocess.DEVNULL, timeout=300)
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@pytest.fixture(scope="session")
+def song_mp3(e2e_media) -> Path:
+    """A shipped clip (30 s of it) as an MP3, as a dancer would upload it."""
+    out = e2e_media / "tr808-demo.mp3"
+    if not out.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(SONG_CLIP), "-t", "30", "-c:a", "libmp3lame",
+                        "-b:a", "128k", str(out)], check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def analysed_song(serve, song_mp3) -> dict:
+    """The same song uploaded and analysed through the API (for tests that start at step 2)."""
+    from tests.conftest import wait_job
+
+    created = requests.post(f"{serve}/api/songs", json={"filename": "api-song.mp3", "size": song_mp3.stat().st_size,
+                                                       "title": "Drum machine demo"}, timeout=10)
+    created.raise_for_status()
+    body = created.json()
+    up = body["upload"]
+    requests.put(up["url"], data=song_mp3.read_bytes(), headers=up["headers"], timeout=60).raise_for_status()
+    job = requests.post(f"{serve}/api/songs/{body['song']['id']}/analyze", timeout=10).json()["job"]
+    assert wait_job(serve, job["id"])["status"] == "done"
+    return requests.get(f"{serve}/api/songs/{body['song']['id']}", timeout=10).json()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is needed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Console errors, page errors and job polls of one page."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.allowed: list[re.Pattern] = []
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("request", self._request)
+        page.on("requestfinished", self._done)
+        page.on("requestfailed", self._done)
+
+    def allow(self, pattern: str) -> None:
+        self.allowed.append(re.compile(pattern))
+
+    def _console(self, msg):
+        if msg.type == "error" and not any(p.search(msg.text) for p in self.allowed):
+            self.errors.append(f"console: {msg.text} @ {msg.location.get('url', '')}")
+
+    @staticmethod
+    def _job(request) -> str | None:
+        m = re.search(r"/api/jobs/([^/?#]+)", request.url)
+        return m.group(1) if m else None
+
+    def _request(self, request):
+        job = self._job(request)
+        if job:
+            self.in_flight[job] = self.in_flight.get(job, 0) + 1
+            self.max_in_flight[job] = max(self.max_in_flight.get(job, 0), self.in_flight[job])
+
+    def _done(self, request):
+        job = self._job(request)
+        if job:
+            self.in_flight[job] -= 1
+
+
+@pytest.fixture
+def make_page(browser, serve):
+    """make_page(width=1100, height=900) -> (page, watch); every page must end with a clean console."""
+    made = []
+
+    def make(width: int = 1100, height: int = 900, **kw):
+        context = browser.new_context(viewport={"width": width, "height": height}, base_url=serve,
+                                      accept_downloads=True, **kw)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        watch = Watch(page)
+        made.append((context, watch))
+        return page, watch
+
+    yield make
+    errors = [e for _, w in made for e in w.errors]
+    storms = {job: n for _, w in made for job, n in w.max_in_flight.items() if n > 1}
+    for context, _ in made:
+        context.close()
+    assert not errors, "the browser console had errors:\n" + "\n".join(errors)
+    assert not storms, f"more than one poll in flight for a job: {storms}"
+
+
+@pytest.fixture
+def page(make_page):
+    return make_page()[0]
+
+
+@pytest.fixture(scope="session")
+def shots():
+    """shots(page, name): a full-page screenshot in test-artifacts/."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def shot(page, name: str):
+        page.wait_for_timeout(150)
+        page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"), full_page=True)
+
+    return shot
