@@ -67,6 +67,12 @@ class Limits:
     max_video_seconds: float = float(os.environ.get("CHOLEOR_MAX_VIDEO_SECONDS", 900))
 
 
+def pose_variant() -> str:
+    """BlazePose model for ingest: "full" (default) or "lite" (the Raspberry Pi's default)."""
+    variant = os.environ.get("CHOLEOR_POSE_VARIANT", "full")
+    return variant if variant in ("full", "lite") else "full"
+
+
 def admin_key() -> str | None:
     """Key required to add dance sources; unset means the library is closed."""
     return os.environ.get("CHOLEOR_ADMIN_KEY") or None

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Limits, admin_key
+from ..config import Limits, admin_key, pose_variant
 from ..errors import BadInput, ChoreError, Conflict, Forbidden, NotFound, TooLarge
 from ..jobs import dispatch, store
 from ..jobs.registry import register
@@ -141,7 +141,8 @@ def ingest_job(params: dict, report) -> dict:
             report(0.01, "fetching the video")
             objects.download(rec["upload_key"], video)
             result = ingest_file(video, source_id=source_id, style=rec.get("style", "unknown"),
-                                 progress=report, max_seconds=Limits().max_video_seconds)
+                                 variant=pose_variant(), progress=report,
+                                 max_seconds=Limits().max_video_seconds)
             report(0.94, "saving moves")
             moves = store_result(source_id, video, result, rec.get("style", "unknown"))
     except ChoreError as exc:
