@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -68,7 +69,9 @@ def render_all(cache: Path, selected: list[dict], seconds: float | None, jobs: i
             for t in selected if not paths[t["origin"]].exists()]
     frames = seconds_spent = 0.0
     if todo:
-        with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # spawn, not fork: the caller has threads (job workers, boto3), and a forked child can
+        # inherit a lock some other thread held and hang.
+        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
             for i, (_, spent, count) in enumerate(pool.map(_render, todo)):
                 frames += count
                 seconds_spent += spent
