@@ -7,6 +7,8 @@ front end at /. Ctrl-C (or SIGTERM) stops everything, servers included.
 
 from __future__ import annotations
 
+import os
+import secrets
 import signal
 import sys
 import threading
@@ -32,6 +34,19 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def _ensure_admin_key(data: Path) -> str | None:
+    """A local studio's library key: kept in the data directory unless CHOLEOR_ADMIN_KEY is set."""
+    if os.environ.get("CHOLEOR_ADMIN_KEY"):
+        return None
+    path = data / "admin_key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    os.environ["CHOLEOR_ADMIN_KEY"] = path.read_text().strip()
+    return f"Library admin key (to add dance videos on the Library page): {os.environ['CHOLEOR_ADMIN_KEY']}"
+
+
 def run(args) -> int:
     root = config.repo_root()
     if root is None:
@@ -44,6 +59,7 @@ def run(args) -> int:
     if running and not session.endpoints_from_env():
         raise Unavailable(f"another choleor serve already runs on {data} (at {running.get('url', '?')})")
 
+    key_note = _ensure_admin_key(data)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -67,6 +83,8 @@ def run(args) -> int:
         stack.callback(server.server.server_close)
         stack.callback(server.shutdown)
         print(f"Choleor is running at {url}  (Ctrl-C to stop)", flush=True)
+        if key_note:
+            print(key_note, flush=True)
         stop.wait()
         print("stopping ...", file=sys.stderr, flush=True)
     return 0

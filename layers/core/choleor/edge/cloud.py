@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import boto3
 import botocore.session
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import config
+from ..storage.records import decode_item, encode_item
 
 # Multipart only above this size keeps ETags plain MD5s, so most objects compare exactly.
 _TRANSFER = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=16 * 2**20)
@@ -91,29 +90,6 @@ def _config(t: CloudTarget, service: str) -> Config:
                   ignore_configured_endpoint_urls=True, **extra)
 
 
-_ser, _de = TypeSerializer(), TypeDeserializer()
-
-
-def _to_dynamo(v: Any) -> Any:
-    if isinstance(v, float):
-        return Decimal(repr(v))
-    if isinstance(v, dict):
-        return {k: _to_dynamo(x) for k, x in v.items() if x is not None}
-    if isinstance(v, (list, tuple)):
-        return [_to_dynamo(x) for x in v]
-    return v
-
-
-def _from_dynamo(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return int(v) if v.as_tuple().exponent >= 0 else float(v)
-    if isinstance(v, dict):
-        return {k: _from_dynamo(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_from_dynamo(x) for x in v]
-    return v
-
-
 class Cloud:
     """The few operations sync needs, against one explicit target."""
 
@@ -141,7 +117,7 @@ class Cloud:
         """Conditional put on `id`; False if the record was already there."""
         try:
             self.ddb.put_item(TableName=self.target.table(logical),
-                              Item={k: _ser.serialize(v) for k, v in _to_dynamo(item).items()},
+                              Item=encode_item(item),
                               ConditionExpression="attribute_not_exists(id)")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -153,7 +129,7 @@ class Cloud:
         out = self.ddb.get_item(TableName=self.target.table(logical), Key={"id": {"S": record_id}},
                                 ConsistentRead=True)
         item = out.get("Item")
-        return _from_dynamo({k: _de.deserialize(v) for k, v in item.items()}) if item else None
+        return decode_item(item) if item else None
 
     def keys(self, prefix: str) -> list[str]:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.target.bucket, Prefix=prefix)

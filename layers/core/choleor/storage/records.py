@@ -42,12 +42,17 @@ def _from_dynamo(value: Any) -> Any:
     return value
 
 
-def _encode(item: dict) -> dict:
+def encode_item(item: dict) -> dict:
+    """A plain dict as a DynamoDB wire item (also used by the edge's cloud sync)."""
     return {k: _ser.serialize(v) for k, v in _to_dynamo(item).items()}
 
 
-def _decode(item: dict) -> dict:
+def decode_item(item: dict) -> dict:
+    """A DynamoDB wire item as a plain dict (numbers as int or float)."""
     return _from_dynamo({k: _de.deserialize(v) for k, v in item.items()})
+
+
+_encode, _decode = encode_item, decode_item
 
 
 def _values(values: dict | None) -> dict | None:
