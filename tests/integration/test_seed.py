@@ -17,8 +17,12 @@ def test_seeding_renders_takes_and_ingests_them_once(local_stack, tmp_path):
     assert len(first["added"]) + len(first["rejected"]) == 3 and len(first["added"]) >= 2
     assert all("too short" in r["error"] for r in first["rejected"])
     assert first["moves"] > 0 and "modern dance" in first["styles"]
+    # The shipped songs come with it, analysed, so the first page already offers songs.
+    from choleor import songs
+    shipped = [s for s in songs.list_ready() if "Modern Motion" in s["title"]]
+    assert len(first["songs_added"]) == 8 and shipped and shipped[0]["tempo"] > 0
     again = seed.seed(tmp_path, limit=3, seconds=10)
-    assert again["added"] == [] and again["skipped"] == len(first["added"])
+    assert again["added"] == [] and again["skipped"] == len(first["added"]) and again["songs_added"] == []
 
     rows = {r["source_id"]: r for r in seed.pose_accuracy()}
     for source_id in first["added"]:

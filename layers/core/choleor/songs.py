@@ -197,3 +197,28 @@ def audio_url(song_id: str) -> str:
     if rec["status"] == AWAITING:
         raise Conflict("the song's file has not been uploaded yet")
     return objects.presign_get(rec["upload_key"])
+
+
+def add_local(path: str | Path, title: str | None = None, origin: str | None = None) -> dict:
+    """Add a song file from this machine (seeding, CLI) and analyse it here; returns its public record."""
+    from .jobs.runner import run_job
+
+    path = Path(path)
+    song_id = uuid.uuid4().hex[:16]
+    key = _upload_key(song_id, path.name)
+    objects.put_file(key, path)
+    job_id = f"analyze-{song_id}-local"
+    rec = {"id": song_id, "title": (title or path.stem)[:200], "filename": path.name, "upload_key": key,
+           "content_type": objects.content_type_for(path.name), "status": ANALYZING, "job_id": job_id,
+           "created_at": time.time()}
+    if origin:
+        rec["origin"] = origin
+    records.put("songs", rec, if_absent="id")
+    job = run_job(store.create("song.analyze", {"song_id": song_id}, job_id=job_id).id)
+    if job.status != store.DONE:
+        raise BadInput(job.error or "the song could not be analysed")
+    return public(get_record(song_id))
+
+
+def origins() -> set[str]:
+    return {r["origin"] for r in records.scan("songs") if r.get("origin") and r.get("status") == READY}

@@ -100,10 +100,29 @@ def seed(data_dir: Path, *, limit: int | None = None, seconds: float | None = No
             continue
         _keep_truth(result["source_id"], paths[t["origin"]])
         added.append(result["source_id"])
+    progress(0.97, "adding the shipped songs")
+    songs_added = seed_songs()
     progress(1.0, "the default library is ready")
-    return {"added": added, "rejected": rejected, "skipped": len(selected) - len(missing),
+    return {"added": added, "songs_added": songs_added, "rejected": rejected, "skipped": len(selected) - len(missing),
             "render_s": round(rendered_at - started, 1),
             "ingest_s": round(time.perf_counter() - rendered_at, 1), **sources.stats()}
+
+
+def seed_songs() -> list[str]:
+    """The shipped beat-annotated songs (data/beats), so the first page already offers songs."""
+    from .. import songs
+
+    beats = mocap_dir().parent / "beats"
+    clips = json.loads((beats / "annotations.json").read_text())["clips"]
+    have = songs.origins()
+    added = []
+    for clip in clips:
+        origin = f"shipped:{clip['file']}"
+        if origin in have:
+            continue
+        title = f"{clip['title']} — {clip['author']} ({clip['license'].split(' (')[0]})"
+        added.append(songs.add_local(beats / clip["file"], title=title, origin=origin)["id"])
+    return added
 
 
 def _keep_truth(source_id: str, video: Path) -> None:
