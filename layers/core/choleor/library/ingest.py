@@ -116,10 +116,9 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
                     body_height=float(np.median(heights[track.present[f0:f1 + 1]])),
                     thumbnail_time=float(beats[2]))
         twin = mirror(feats)
-        w = float(track.width)
-        flip_box = lambda b: np.array([w - b[2], b[1], w - b[0], b[3]])  # noqa: E731
+        # Boxes stay in source pixels for the twin too: the renderer flips the frame and its box.
         moves += [move, Move(features=twin, start=move.start, end=move.end,
-                             box_start=flip_box(move.box_start), box_end=flip_box(move.box_end),
+                             box_start=move.box_start, box_end=move.box_end,
                              body_height=move.body_height, thumbnail_time=move.thumbnail_time)]
     return moves
 
