@@ -77,3 +77,12 @@ def test_every_function_folder_has_its_handler():
         module, func = res["Properties"]["Handler"].split(".")
         source = (code / f"{module}.py").read_text()
         assert f"def {func}(" in source or f"{func} = " in source, name
+
+
+def test_the_core_layer_installs_the_pinned_runtime_dependencies():
+    import tomllib
+
+    pinned = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    lines = [ln.strip() for ln in (ROOT / "layers" / "core" / "requirements.txt").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    assert lines == pinned and all("==" in d for d in pinned)
