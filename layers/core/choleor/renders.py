@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import choreography, config
 from .errors import Conflict, NotFound
-from .jobs import dispatch, store
+from .jobs import dispatch
 from .jobs.registry import register
 from .render.pieces import join_pieces, render_piece
 from .render.plan import Clip, Piece, RenderSettings, build_plan

@@ -100,7 +100,7 @@ def default_job_id(kind: str, digest: str, style: str) -> str:
 def run_send(args) -> int:
     from ..edge import events_topic, jobs_topic
     from ..edge.bus import MqttBus
-    from ..edge.files import send_file, sha256_of
+    from ..edge.files import send_file
     from . import emit
 
     path = Path(args.file)

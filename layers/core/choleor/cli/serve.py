@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from .. import config
-from ..errors import ChoreError, Unavailable
+from ..errors import Unavailable
 from ..jobs import dispatch
 from ..stack import session
 from ..stack.servers import port_is_free

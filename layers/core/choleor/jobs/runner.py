@@ -81,7 +81,8 @@ def run_job(job_id: str, owner: str | None = None, lease: float = store.LEASE_SE
         log.warning("job %s was taken over by another worker", job_id)
         return store.get(job_id)
     except ChoreError as exc:
-        return _end(lambda j, o, m: store.fail(j, o, m, exc.status), job_id, owner, exc.message)
+        status = exc.status
+        return _end(lambda j, o, m: store.fail(j, o, m, status), job_id, owner, exc.message)
     except Exception as exc:  # a bug or a transient failure: retry, then fail with a plain message
         log.error("job %s (%s) failed:\n%s", job_id, claimed.kind, traceback.format_exc())
         text = f"internal error while running {claimed.kind}: {type(exc).__name__}: {exc}"

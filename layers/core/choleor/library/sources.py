@@ -10,7 +10,6 @@ twice writes the same records. A rejected or failed video leaves nothing.
 from __future__ import annotations
 
 import hmac
-import io
 import tempfile
 import time
 import uuid
