@@ -81,7 +81,7 @@ def memory_10min(clip: Path) -> dict:
                         "-ac", "2", "-ar", "44100", "-b:a", "192k", str(song)], check=True)
         # A first process fills numba's on-disk cache (as any earlier analysis on the machine
         # would); the measured process then loads the compiled code instead of compiling it.
-        subprocess.run([sys.executable, "-c", _MEM_CHILD, str(clip)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", _MEM_CHILD, str(song)], check=True, capture_output=True)
         out = subprocess.run([sys.executable, "-c", _MEM_CHILD, str(song)], check=True,
                              capture_output=True, text=True).stdout.split()
     secs, dur, n_beats, rss = map(float, out[-4:])
@@ -142,7 +142,7 @@ def print_table(res: dict) -> None:
     print(f"{'mean':32s} {res['mean_F']:7.3f} {res['mean_F_librosa']:6.3f}{'':26s}"
           f"{res['mean_downbeat_share']:6.2f} {res['max_speed_ratio']:7.4f} (max)")
     print(f"min F {res['min_F']:.3f}; warm-up (numba JIT) first call {res['warmup_seconds']:.1f} s")
-    print(f"10-minute mp3: {m['seconds']:.1f} s ({m['speed_ratio']:.4f}x, cold process incl. JIT), "
+    print(f"10-minute mp3: {m['seconds']:.1f} s ({m['speed_ratio']:.4f}x, fresh process, numba cache warm), "
           f"{m['beats']} beats, peak RSS {m['peak_rss_mb']:.0f} MB")
 
 
