@@ -8,7 +8,7 @@ scored and the best of the three is taken; CMLt/AMLt are for the written level. 
 share: share of our 8-beat units whose first beat is an annotated downbeat (within 70 ms).
 Speed: whole `analyze_file` (decode included) seconds / song seconds on ONE thread, median
 of 3 steady-state runs after a warm-up (numba JIT), in this process with thread counts
-pinned before numpy loads. Memory: peak RSS (ru_maxrss) of a subprocess analysing a
+pinned before numpy loads. Memory: peak RSS (VmHWM) of a subprocess analysing a
 10-minute song made by tiling a clip with ffmpeg.
 
 Collected by pytest (`-m slow`): runs this file in a subprocess and asserts the targets.
@@ -42,7 +42,10 @@ for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_N
 from choleor.audio.analysis import analyze_file
 t = time.perf_counter(); a = analyze_file(sys.argv[1], max_seconds=700, max_bytes=2**31)
 dt = time.perf_counter() - t
-print(dt, a.duration, len(a.beats), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so it would report the
+# (large) test runner that started us rather than this process.
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(dt, a.duration, len(a.beats), hwm / 1024)
 """
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -50,7 +49,14 @@ def ingest_child(path: str) -> dict:
     result = ingest_file(path, source_id="bench")
     wall = time.perf_counter() - started
     return {"seconds": wall, "duration": result.duration, "frames": result.frames,
-            "moves": len(result.moves), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "moves": len(result.moves), "peak_mb": vm_hwm_mb()}
+
+
+def vm_hwm_mb() -> float:
+    """This process's peak RSS. Not ru_maxrss: Linux carries that over fork+exec, so a child of
+    a large test runner would report the runner's size."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
 def measure(path: Path) -> dict:

@@ -71,7 +71,9 @@ def child_render(folder: Path, out: Path) -> None:
     result = render(plan, out)
     print(json.dumps({"seconds": result.seconds, "frames": result.frames, "duration": result.duration,
                       "cpu_s": _cpu_seconds() - before,
-                      "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      # VmHWM: ru_maxrss would carry over the test runner's size through fork+exec
+                      "self_mb": next(int(ln.split()[1]) for ln in open("/proc/self/status")
+                                      if ln.startswith("VmHWM:")) / 1024,
                       # the largest of the ffmpeg decoders/encoder this render ran
                       "kids_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 
