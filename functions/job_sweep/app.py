@@ -1,10 +1,7 @@
 """Lambda handler on a schedule: re-dispatch jobs whose worker died (lease expired)."""
 
-from choleor.jobs import dispatch, store
+from choleor.jobs import dispatch
 
 
 def handler(event, context):
-    jobs = store.recoverable()
-    for job in jobs:
-        dispatch.current().submit(job.id)
-    return {"redispatched": len(jobs)}
+    return {"redispatched": dispatch.sweep(dispatch.current().submit)}

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import BadInput, ChoreError, Conflict, NotFound
-from ..jobs import store
+from ..jobs import dispatch, store
 from ..jobs.runner import run_job
 from . import events_topic, files_topic, jobs_topic
 from .bus import Bus
@@ -173,18 +173,10 @@ class Device:
 
     def sweep(self) -> int:
         """Take up jobs a power cut left behind (queued, or running with an expired lease)."""
-        jobs = store.recoverable()
-        for job in jobs:
-            self.submit(job.id)
-        return len(jobs)
+        return dispatch.sweep(self.submit)
 
     def _sweep_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep()
-            except Exception as exc:
-                log.warning("edge sweep failed: %s", exc)
-            self._stop.wait(self.sweep_interval)
+        dispatch.sweep_loop(self.submit, self._stop, self.sweep_interval)
 
     # --- params -----------------------------------------------------------------------------------
 

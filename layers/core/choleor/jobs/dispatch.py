@@ -110,19 +110,10 @@ class ThreadDispatcher:
                     self._running.pop(job_id, None)
 
     def sweep(self) -> int:
-        """Submit every queued job and every running job whose lease expired."""
-        jobs = store.recoverable()
-        for job in jobs:
-            self.submit(job.id)
-        return len(jobs)
+        return sweep(self.submit)
 
     def _sweep_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep()
-            except Exception as exc:  # storage briefly down: keep sweeping
-                log.warning("job sweep failed: %s", exc)
-            self._stop.wait(self.sweep_interval)
+        sweep_loop(self.submit, self._stop, self.sweep_interval)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -137,6 +128,24 @@ class ThreadDispatcher:
             return {"kind": "threads", "ok": alive == self.workers and not self._stop.is_set(),
                     "workers": self.workers, "alive": alive, "queued": len(self._pending),
                     "running": sorted(self._running)}
+
+
+def sweep(submit) -> int:
+    """Submit every queued job and every running job whose lease expired (a dead worker's)."""
+    jobs = store.recoverable()
+    for job in jobs:
+        submit(job.id)
+    return len(jobs)
+
+
+def sweep_loop(submit, stop: threading.Event, interval: float) -> None:
+    """Sweep every `interval` seconds until `stop` is set (storage briefly down: keep sweeping)."""
+    while not stop.is_set():
+        try:
+            sweep(submit)
+        except Exception as exc:
+            log.warning("job sweep failed: %s", exc)
+        stop.wait(interval)
 
 
 _current: Dispatcher | None = None
