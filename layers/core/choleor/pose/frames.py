@@ -48,21 +48,48 @@ def i420_frame_bytes(width: int, height: int) -> int:
 
 
 class I420Frame:
-    """One I420 frame (even width and height) in a flat uint8 buffer."""
+    """One I420 frame (even width and height): a flat uint8 buffer, or three
+    planes as the decoder left them (rows may be padded)."""
 
     def __init__(self, data: np.ndarray, width: int, height: int):
         if width % 2 or height % 2:
             raise ValueError("I420 frames need an even width and height")
-        self.data = data.reshape(height * 3 // 2, width)
         self.width, self.height = width, height
+        self._data: np.ndarray | None = data.reshape(height * 3 // 2, width)
+        self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._rgb: np.ndarray | None = None
 
+    @classmethod
+    def from_planes(cls, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> I420Frame:
+        """A frame over the decoder's planes, without copying them."""
+        height, width = y.shape
+        if width % 2 or height % 2 or u.shape != v.shape or u.shape != (height // 2, width // 2):
+            raise ValueError(f"not I420 planes: {y.shape}, {u.shape}, {v.shape}")
+        frame = cls.__new__(cls)
+        frame.width, frame.height = width, height
+        frame._data, frame._planes, frame._rgb = None, (y, u, v), None
+        return frame
+
+    @property
+    def data(self) -> np.ndarray:
+        """The frame as one (H * 3/2, W) array: Y rows, then U, then V."""
+        if self._data is None:
+            w, h = self.width, self.height
+            data = np.empty((h * 3 // 2, w), np.uint8)
+            chroma = data[h:].reshape(2, h // 2, w // 2)
+            y, u, v = self._planes
+            data[:h], chroma[0], chroma[1] = y, u, v
+            self._data = data
+        return self._data
+
     def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        w, h = self.width, self.height
-        chroma = self.data[h:].reshape(-1)
-        half = (w // 2) * (h // 2)
-        return (self.data[:h], chroma[:half].reshape(h // 2, w // 2),
-                chroma[half:].reshape(h // 2, w // 2))
+        if self._planes is None:
+            w, h = self.width, self.height
+            chroma = self._data[h:].reshape(-1)
+            half = (w // 2) * (h // 2)
+            self._planes = (self._data[:h], chroma[:half].reshape(h // 2, w // 2),
+                            chroma[half:].reshape(h // 2, w // 2))
+        return self._planes
 
     def rgb(self) -> np.ndarray:
         if self._rgb is None:
