@@ -56,15 +56,17 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 
 def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray,
                         kernel: int = HEATMAP_KERNEL,
-                        min_confidence: float = HEATMAP_MIN_CONFIDENCE) -> np.ndarray:
+                        min_confidence: float = HEATMAP_MIN_CONFIDENCE,
+                        channels: np.ndarray | None = None) -> np.ndarray:
     """Replace each point (normalised crop coords, (L, 2)) by the
     confidence-weighted centroid of a kernel window of its heatmap channel
-    when the window is confident enough. heatmap: (H, W, L) logits.
+    when the window is confident enough. heatmap: (H, W, C) logits; point i
+    uses channel `channels[i]` (default i), so no channel is copied out.
 
     As MediaPipe's RefineLandmarksFromHeatmapCalculator; windows are cut
     short at the heatmap's edges.
     """
-    height, width, count = heatmap.shape
+    height, width = heatmap.shape[:2]
     offset = (kernel - 1) // 2
     cols = (points[:, 0] * width).astype(np.int64)  # truncation, as the C++ int cast
     rows = (points[:, 1] * height).astype(np.int64)
@@ -73,7 +75,7 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray,
     win_rows = rows[:, None, None] + steps[None, :, None]  # (L, k, 1)
     win_cols = cols[:, None, None] + steps[None, None, :]  # (L, 1, k)
     valid = (win_rows >= 0) & (win_rows < height) & (win_cols >= 0) & (win_cols < width)
-    channel = np.arange(count)[:, None, None]
+    channel = (np.arange(len(points)) if channels is None else channels)[:, None, None]
     logits = heatmap[np.clip(win_rows, 0, height - 1), np.clip(win_cols, 0, width - 1), channel]
     conf = np.where(valid, sigmoid(logits), 0.0)
     total = conf.sum(axis=(1, 2))
@@ -97,7 +99,7 @@ def decode_landmarks(raw: np.ndarray, presence_flag: np.ndarray, heatmap: np.nda
     values = raw.reshape(NUM_LANDMARKS, 5)
     norm = values[:, :2] / INPUT_SIZE
     if heatmap is not None:
-        norm[_REFINED] = refine_with_heatmap(norm[_REFINED], heatmap[:, :, _REFINED])
+        norm[_REFINED] = refine_with_heatmap(norm[_REFINED], heatmap, channels=_REFINED)
     return Landmarks(
         points=to_image(norm * INPUT_SIZE, crop_to_image),
         visibility=sigmoid(values[:, 3]),
