@@ -6,7 +6,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import RobustScaler
 
 from choleor.recommend import index as ix
-from choleor.recommend.auto import (auto_choreograph, greedy_choreograph, sequence_cost,
+from choleor.recommend.auto import (MAX_RUN, auto_choreograph, greedy_choreograph, sequence_cost,
                                     viterbi)
 from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.rank import candidates
@@ -104,7 +104,26 @@ def test_auto_makes_new_choreography_not_a_replay(small):
     _, index, _ = small
     rng = np.random.default_rng(3)
     segments = song(rng, make_world(np.random.default_rng(0), dim=24), 8)
+    def longest_run(picks):
+        runs, run = [1], 1
+        for a, b in zip(picks[:-1], picks[1:]):
+            run = run + 1 if index.source[a] == index.source[b] else 1
+            runs.append(run)
+        return max(runs)
+
     picks = auto_choreograph(index, segments)
-    same = np.mean(index.source[picks[1:]] == index.source[picks[:-1]])
-    replay = auto_choreograph(index, segments, same_source_cost=0.0)
-    assert same <= 0.3 < np.mean(index.source[replay[1:]] == index.source[replay[:-1]])
+    replay = auto_choreograph(index, segments, same_source_cost=0.0, max_run=len(segments))
+    assert longest_run(picks) <= MAX_RUN < longest_run(replay)
+
+
+def test_viterbi_limits_runs_of_one_source_exactly():
+    # Two choices per step; choice 0 is always cheaper and always of the same source as the
+    # previous choice 0, so without a limit the path is all zeros.
+    unary = [np.array([0.0, 1.0])] * 4
+    pair = [np.zeros((2, 2))] * 3
+    same = [np.array([[True, False], [False, False]])] * 3
+    assert viterbi(unary, pair) == [0, 0, 0, 0]
+    path = viterbi(unary, pair, same, max_run=2)
+    assert sum(path) == 1 and all(path[i:i + 3] != [0, 0, 0] for i in range(2))  # one break
+    # a loose step (a person's fixed pick) may extend the run
+    assert viterbi(unary, pair, same, max_run=2, loose=[False, False, True, True]) == [0, 0, 0, 0]

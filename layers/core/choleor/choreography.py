@@ -20,9 +20,9 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .library import catalog
 from .recommend import auto, index as rindex, rank
 from .recommend.features import SegmentFeatures
+from .recommend.repeats import music_repeats
 from .storage import objects, records
 
-REPEAT_SHARE = 0.35  # music closer than this share of the library's typical distance "repeats"
 
 
 def _hash(token: str) -> str:
@@ -108,21 +108,6 @@ def segment_features(rec: dict) -> list[SegmentFeatures]:
         out.append(SegmentFeatures(index=s["index"], beats=np.asarray(s["beats"], float),
                                    music=np.asarray(unit["vector"], np.float32),
                                    energy=np.asarray(unit["energy"], np.float32)))
-    return out
-
-
-def music_repeats(index: rindex.LibraryIndex, segs: list[SegmentFeatures]) -> dict[int, int]:
-    """Segment position -> the earliest earlier position whose music it repeats."""
-    if len(segs) < 2:
-        return {}
-    proj = np.stack([rindex.project(index, s.music) for s in segs])
-    d = np.linalg.norm(proj[:, None, :] - proj[None, :, :], axis=-1)
-    limit = REPEAT_SHARE * float(index.music_scale)
-    out = {}
-    for k in range(1, len(segs)):
-        close = np.flatnonzero(d[k, :k] < limit)
-        if close.size:
-            out[k] = int(close[0])
     return out
 
 

@@ -17,6 +17,7 @@ from .recommend import auto, metrics
 from .recommend.features import Plan, SegmentFeatures
 from .recommend.index import LibraryIndex
 from .recommend.rank import candidates, component_scores
+from .recommend.repeats import music_repeats
 
 
 def interval_segments(path: str | Path, start: float | None, end: float | None):
@@ -48,7 +49,7 @@ def trajectories_for(index: LibraryIndex) -> np.ndarray:
 
 def plan(index: LibraryIndex, segs: list[SegmentFeatures]) -> dict:
     """Auto-choreography of the segments, with each pick's component scores and the metrics."""
-    picks = auto.auto_choreograph(index, segs)
+    picks = auto.auto_choreograph(index, segs, repeats=music_repeats(index, segs))
     shown = [[c.index for c in candidates(index, s, prev=picks[t - 1] if t else None, history=picks[:t])]
              for t, s in enumerate(segs)]
     out = []

@@ -88,7 +88,12 @@ def load_index() -> rindex.LibraryIndex:
         raise Conflict("the dance library is empty: add dance videos first (or run `choleor library seed`)")
     with _lock:
         if _cache.get("version") != pointer["version"]:
-            idx = rindex.load(objects.get_bytes(pointer["key"]))
+            try:
+                idx = rindex.load(objects.get_bytes(pointer["key"]))
+            except rindex.OldFormat:
+                # Built by an earlier release: rebuild from the per-source features (kept).
+                pointer = rebuild()
+                idx = rindex.load(objects.get_bytes(pointer["key"]))
             _cache.clear()
             _cache.update(version=pointer["version"], index=idx, pointer=pointer)
         return _cache["index"]

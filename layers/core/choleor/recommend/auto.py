@@ -1,14 +1,15 @@
 """Fill every segment at once: the lowest-cost sequence by Viterbi over a short list per segment.
 
-Cost of a sequence = sum over segments of the unary cost (music, energy, tempo) + sum over cuts
+Cost of a sequence = sum over segments of the unary cost (music, energy, tempo, beat) + sum over cuts
 of the transition cost + a penalty for using a move (or its mirror) twice + a smaller one for
 two consecutive moves of one source. Each cost is weight x (1 - score), with the same weights
 and scores as `rank.candidates`, so the interactive and automatic paths agree on "good".
 The short list per segment = the m best by unary cost + the best follow-up of each move kept
 for the previous segment (found among the `pool` best by unary cost).
 
-Viterbi sees only neighbouring segments, so a non-adjacent repeat is removed afterwards: the
-repeated move is dropped from the later segment's list and the search rerun (a few times at most).
+A run of one source is limited exactly (the Viterbi state carries the run's length). Viterbi
+sees only neighbouring segments, so a non-adjacent repeat is removed afterwards: the repeated
+move is dropped from the later segment's list and the search rerun (a few times at most).
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ import numpy as np
 from choleor.recommend.features import Plan, SegmentFeatures
 from choleor.recommend.index import LibraryIndex
 from choleor.recommend.rank import DEFAULT_WEIGHTS, candidates
+from choleor.recommend.repeats import music_repeats
 from choleor.recommend.scores import transition_matrix, unary_scores
 
-UNARY = ("music", "energy", "tempo")
+UNARY = ("music", "energy", "tempo", "beat")
 #: Cost of two consecutive moves from one source. Consecutive clips of one video join
 #: perfectly, so without it the search replays the library's dances clip after clip: a copy,
-#: not new choreography. At 0.5 a run continues only where no other move joins nearly as well.
-SAME_SOURCE_COST = 0.5
+#: not new choreography. A run continues only where no other move joins nearly as well...
+SAME_SOURCE_COST = 0.3
+#: ...and never for more than this many segments (16 beats, a phrase): then it cuts.
+MAX_RUN = 2
 
 
 def unary_cost(index: LibraryIndex, segment: SegmentFeatures,
                weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> np.ndarray:
-    """(N,) sum over music/energy/tempo of weight x (1 - score)."""
+    """(N,) sum over music/energy/tempo/beat of weight x (1 - score)."""
     scores = unary_scores(index, segment)
     return sum(np.float32(weights[n]) * (1.0 - scores[n]) for n in UNARY)
 
@@ -43,27 +47,59 @@ def _same_move(index: LibraryIndex, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def pair_cost(index: LibraryIndex, a: np.ndarray, b: np.ndarray, w_tr: float,
               repeat_cost: float = 2.0, same_source_cost: float = SAME_SOURCE_COST,
-              music_repeats: bool = False) -> np.ndarray:
+              repeat_free: bool = False) -> np.ndarray:
     """(len(a), len(b)) cost of cutting from rows a to rows b: transition, same move again
     (free when the music repeats), same source again."""
     cost = w_tr * (1.0 - transition_matrix(index, a, b))
-    if not music_repeats:
+    if not repeat_free:
         cost = cost + repeat_cost * _same_move(index, a, b)
     return cost + same_source_cost * (index.source[a][:, None] == index.source[b][None, :])
 
 
-def viterbi(unary: Sequence[np.ndarray], pair: Sequence[np.ndarray]) -> list[int]:
-    """Positions minimising sum unary[t][x_t] + sum pair[t][x_t, x_t+1] (pair[t]: t -> t+1)."""
-    total = unary[0].astype(np.float64)
-    back = []
+def viterbi(unary: Sequence[np.ndarray], pair: Sequence[np.ndarray],
+            same: Sequence[np.ndarray] | None = None, max_run: int | None = None,
+            loose: Sequence[bool] = ()) -> list[int]:
+    """Positions minimising sum unary[t][x_t] + sum pair[t][x_t, x_t+1] (pair[t]: t -> t+1).
+
+    With `same` (same[t][i, j]: x_t = i and x_t+1 = j are of one source) and `max_run`, no more
+    than max_run consecutive positions may be of one source: the state is (position, length of
+    the run it ends), so the limit is exact, not repaired afterwards. `loose[t]` lifts it into
+    t (a person's fixed pick may make a longer run).
+    """
+    runs = 1 if same is None or max_run is None else max_run
+    total = np.full((runs, len(unary[0])), np.inf)
+    total[0] = unary[0]
+    back = []  # per step: (run, position) of the best predecessor of each (run, position)
     for t in range(1, len(unary)):
-        step = total[:, None] + pair[t - 1]
-        arg = np.argmin(step, axis=0)
+        n = len(unary[t])
+        new = np.full((runs, n), np.inf)
+        arg = np.zeros((runs, n, 2), dtype=np.int64)
+        same_t = same[t - 1] if runs > 1 else np.zeros(pair[t - 1].shape, bool)
+        # a cut to another source: from any run, into run 1
+        cut = total[:, :, None] + np.where(same_t, np.inf, pair[t - 1])[None]
+        flat = cut.reshape(-1, n)
+        best = np.argmin(flat, axis=0)
+        new[0] = flat[best, np.arange(n)]
+        arg[0] = np.stack(np.unravel_index(best, total.shape), axis=1)
+        # the same source again: run r -> r + 1 (capped at the last run when loose)
+        stay = np.where(same_t, pair[t - 1], np.inf)
+        for r in range(runs):
+            into = r + 1 if r + 1 < runs else (r if t < len(loose) and loose[t] else None)
+            if into is None:
+                continue
+            step = total[r][:, None] + stay
+            a = np.argmin(step, axis=0)
+            value = step[a, np.arange(n)]
+            better = value < new[into]
+            new[into] = np.where(better, value, new[into])
+            arg[into][better] = np.stack([np.full(n, r), a], axis=1)[better]
+        total = new + unary[t][None]
         back.append(arg)
-        total = step[arg, np.arange(step.shape[1])] + unary[t]
-    path = [int(np.argmin(total))]
+    r, x = np.unravel_index(int(np.argmin(total)), total.shape)
+    path = [int(x)]
     for arg in reversed(back):
-        path.append(int(arg[path[-1]]))
+        r, x = arg[r, x]
+        path.append(int(x))
     return path[::-1]
 
 
@@ -115,7 +151,7 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
                      fixed: Mapping[int, int] = {}, m: int = 30, pool: int = 2000,
                      weights: Mapping[str, float] = DEFAULT_WEIGHTS, repeat_cost: float = 2.0,
                      same_source_cost: float = SAME_SOURCE_COST, repeats: Mapping[int, int] = {},
-                     max_repairs: int = 8) -> list[int]:
+                     max_run: int = MAX_RUN, max_repairs: int = 8) -> list[int]:
     """Rows for all segments, keeping `fixed` (segment position -> row).
 
     m: moves per segment kept for the search (the best by unary cost), plus up to one
@@ -123,6 +159,7 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
     repeats: segment position -> earlier position whose music it repeats; a repeat of that
     segment's pick is then free.
     same_source_cost: added per cut between two moves of the same source (see the constant).
+    max_run: most consecutive segments from one source (fixed picks may exceed it).
     """
     costs = [unary_cost(index, s, weights) for s in segments]
     # A fixed move is not offered again elsewhere (Viterbi would not see a distant repeat).
@@ -135,9 +172,12 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
         lists = _short_lists(index, costs, fixed, banned, m, pool, pair)
         unary = [costs[t][rows] for t, rows in enumerate(lists)]
         pairs = [pair_cost(index, lists[t - 1], lists[t], **pair,
-                           music_repeats=repeats.get(t) == t - 1)
+                           repeat_free=repeats.get(t) == t - 1)
                  for t in range(1, len(lists))]
-        path = [int(lists[t][i]) for t, i in enumerate(viterbi(unary, pairs))]
+        same = [index.source[lists[t - 1]][:, None] == index.source[lists[t]][None, :]
+                for t in range(1, len(lists))]
+        loose = [t in fixed for t in range(len(lists))]
+        path = [int(lists[t][i]) for t, i in enumerate(viterbi(unary, pairs, same, max_run, loose))]
         late = _late_repeat(index, path, fixed, repeats)
         if late is None:
             break
@@ -173,8 +213,9 @@ def sequence_cost(index: LibraryIndex, segments: Sequence[SegmentFeatures], pick
 
 def plan(index: LibraryIndex, segments: Sequence[SegmentFeatures], rng=None, k: int = 6,
          m: int = 30) -> Plan:
-    """Our method end to end: the automatic picks, and the six shown along that path."""
-    picks = auto_choreograph(index, segments, m=m)
+    """Our method end to end, as the product runs it: the automatic picks (free repeats where
+    the music repeats), and the six shown along that path."""
+    picks = auto_choreograph(index, segments, m=m, repeats=music_repeats(index, segments))
     shown = [[c.index for c in candidates(index, seg, prev=picks[t - 1] if t else None,
                                           history=picks[:t], k=k)]
              for t, seg in enumerate(segments)]

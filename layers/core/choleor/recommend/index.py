@@ -19,12 +19,17 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import RobustScaler
 
+from choleor.recommend.beat_align import move_alignment
 from choleor.recommend.features import MoveFeatures, mirror_id
 
-FORMAT = "choleor-recommend-index/1"
+FORMAT = "choleor-recommend-index/2"  # 2: beat_align
 N_COMPONENTS = 32
 RANDOM_STATE = 0
 LEVEL_GRID = np.linspace(0.0, 1.0, 101)
+
+
+class OldFormat(ValueError):
+    """A snapshot written by another release: rebuild it from the moves' features."""
 
 
 @dataclass
@@ -43,6 +48,7 @@ class LibraryIndex:
     music: np.ndarray  # (N, P) float32 projected music descriptors
     music_energy: np.ndarray  # (N, 8) float32
     motion_energy: np.ndarray  # (N, 8) float32
+    beat_align: np.ndarray  # (N,) float32 0..1: do the move's accents land on its beats
     pose_start: np.ndarray  # (N, 17, 2) float32
     pose_end: np.ndarray  # (N, 17, 2) float32
     vel_start: np.ndarray  # (N, 17, 2) float32
@@ -136,6 +142,16 @@ def _music_scale(projected: np.ndarray, n_pairs: int = 4000) -> np.ndarray:
     return np.asarray(max(float(np.quantile(d, 0.25)) if d.size else 1.0, 1e-6))
 
 
+def _beat_alignment(moves: Sequence[MoveFeatures]) -> np.ndarray:
+    """Each move's own beat alignment; a move without a trajectory gets the library median."""
+    have = [i for i, m in enumerate(moves) if m.trajectory is not None]
+    out = np.full(len(moves), np.nan, np.float32)
+    if have:
+        out[have] = move_alignment(np.stack([moves[i].trajectory for i in have]),
+                                   np.array([moves[i].tempo for i in have]))
+    return np.nan_to_num(out, nan=float(np.nanmedian(out)) if have else 0.5)
+
+
 def build_index(moves: Sequence[MoveFeatures], version: str, n_components: int = N_COMPONENTS
                 ) -> LibraryIndex:
     """Build the index from the whole library (mirrored twins included as their own rows)."""
@@ -159,6 +175,7 @@ def build_index(moves: Sequence[MoveFeatures], version: str, n_components: int =
         tempo=np.array([m.tempo for m in moves], dtype=np.float32),
         music=np.zeros((len(moves), 0), np.float32),
         music_energy=music_energy, motion_energy=motion_energy,
+        beat_align=_beat_alignment(moves),
         pose_start=stack("pose_start"), pose_end=stack("pose_end"),
         vel_start=stack("vel_start"), vel_end=stack("vel_end"),
         music_scale=np.asarray(1.0),
@@ -182,10 +199,12 @@ def save(index: LibraryIndex) -> bytes:
 
 
 def load(data: bytes) -> LibraryIndex:
-    """Inverse of `save`; refuses other formats."""
+    """Inverse of `save`; refuses other formats (OldFormat: another release of this one)."""
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        if "format" not in npz or str(npz["format"]) != FORMAT:
+        if "format" not in npz or not str(npz["format"]).startswith(FORMAT.split("/")[0] + "/"):
             raise ValueError("not a choleor recommendation index")
+        if str(npz["format"]) != FORMAT:
+            raise OldFormat(f"index format {npz['format']}, this release reads {FORMAT}")
         values = {f.name: npz[f.name] for f in fields(LibraryIndex)}
     values["version"] = str(values["version"])
     return LibraryIndex(**values)

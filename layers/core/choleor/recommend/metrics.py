@@ -17,10 +17,9 @@ from __future__ import annotations
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
-from scipy.signal import argrelextrema
 
 from choleor.recommend import auto, baselines
+from choleor.recommend.beat_align import beat_align, motion_beats
 from choleor.recommend.features import SAMPLES_PER_BEAT, Plan, SegmentFeatures
 from choleor.recommend.index import LibraryIndex
 
@@ -68,27 +67,6 @@ def compose(trajectories: np.ndarray, segments: Sequence[SegmentFeatures], picks
         frac = (pos - lo)[:, None]
         poses[sel] = ((1 - frac) * traj[lo] + frac * traj[lo + 1]).reshape(-1, 17, 2)
     return times, poses
-
-
-def motion_beats(times: np.ndarray, poses: np.ndarray, smooth: float = 3.0, order: int = 3
-                 ) -> np.ndarray:
-    """Times of local minima of the (Gaussian-smoothed, `smooth` frames) mean keypoint speed."""
-    speed = np.linalg.norm(np.diff(poses, axis=0), axis=-1).mean(axis=-1)
-    speed = gaussian_filter1d(speed, smooth) if smooth > 0 else speed
-    idx = argrelextrema(speed, np.less_equal, order=order)[0]
-    idx = idx[(idx > 0) & (idx < len(speed) - 1)]
-    # plateaus give runs of equal minima: keep one per run
-    idx = idx[np.insert(np.diff(idx) > 1, 0, True)] if idx.size else idx
-    mids = 0.5 * (times[:-1] + times[1:])
-    return mids[idx]
-
-
-def beat_align(reference: np.ndarray, other: np.ndarray, sigma: float = 0.05) -> float:
-    """Mean over `reference` beats of exp(-d^2 / 2 sigma^2), d = distance to nearest `other`."""
-    if len(reference) == 0 or len(other) == 0:
-        return 0.0
-    d = np.abs(np.asarray(reference)[:, None] - np.asarray(other)[None, :]).min(axis=1)
-    return float(np.exp(-(d**2) / (2 * sigma**2)).mean())
 
 
 def music_beats(segments: Sequence[SegmentFeatures]) -> np.ndarray:

@@ -11,9 +11,10 @@ from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.index import LibraryIndex
 from choleor.recommend.scores import combine, tempo_stretch, transition_score, unary_scores
 
-#: Transition weighs most: a jump at a cut is the most visible fault of a cross-edit.
-DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.0, "energy": 1.0, "tempo": 1.0,
-                                        "transition": 1.5}
+#: Transition weighs most: a jump at a cut is the most visible fault of a cross-edit. Chosen
+#: on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py; see there.
+DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.0, "energy": 2.0, "tempo": 1.0, "beat": 2.0,
+                                        "transition": 4.0}
 
 
 @dataclass
@@ -75,9 +76,9 @@ def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str
     """One line: the strongest reasons first, then the tempo, e.g.
     'fits the music's energy; smooth from your last move; tempo within 4%'."""
     good = {"music": "matches the music's character", "energy": "fits the music's energy",
-            "transition": "smooth from your last move"}
+            "beat": "accents land on the beat", "transition": "smooth from your last move"}
     bad = {"music": "different in character from the music",
-           "energy": "energy differs from the music",
+           "energy": "energy differs from the music", "beat": "accents fall between beats",
            "transition": "a visible jump from your last move"}
     parts = []
     if kind == "repeat":

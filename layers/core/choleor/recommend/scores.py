@@ -18,7 +18,7 @@ from choleor.recommend.index import LEVEL_GRID, LibraryIndex, project
 OCTAVES = np.array([1.0, 0.5, 2.0], dtype=np.float32)
 LOG_OCTAVES = np.log(OCTAVES)  # rate = seg / (move * f): log rate = x - log f
 
-COMPONENTS = ("music", "energy", "tempo", "transition")
+COMPONENTS = ("music", "energy", "tempo", "beat", "transition")
 VEL_WEIGHT = 0.25  # torso lengths of jump per (torso length per beat) of velocity change
 
 
@@ -151,13 +151,23 @@ def transition_matrix(index: LibraryIndex, rows_from: np.ndarray, rows_to: np.nd
     return transition_score_from_distance(d)
 
 
+def beat_score(index: LibraryIndex) -> np.ndarray:
+    """(N,) how well each move's accents (its body settling) land on its own beats, 0..1.
+
+    Retiming puts a move's beats on the segment's beats, so a move that settles on its beats
+    settles on the song's: the Beat Align Score of the move alone (`beat_align`).
+    """
+    return index.beat_align
+
+
 def unary_scores(index: LibraryIndex, segment: SegmentFeatures) -> dict[str, np.ndarray]:
-    """Scores that depend only on the segment (no previous pick): music, energy, tempo."""
+    """Scores that depend only on the segment (no previous pick): music, energy, tempo, beat."""
     stretch, factor = tempo_stretch(index, segment.beats)
     return {
         "music": music_score(index, segment.music),
         "energy": energy_score(index, segment.energy),
         "tempo": tempo_score(stretch, factor),
+        "beat": beat_score(index),
     }
 
 
