@@ -125,5 +125,7 @@ def test_viterbi_limits_runs_of_one_source_exactly():
     assert viterbi(unary, pair) == [0, 0, 0, 0]
     path = viterbi(unary, pair, same, max_run=2)
     assert sum(path) == 1 and all(path[i:i + 3] != [0, 0, 0] for i in range(2))  # one break
+    alternate = viterbi(unary, pair, same, max_run=1)
+    assert alternate in ([0, 1, 0, 1], [1, 0, 1, 0])  # never two of one source in a row
     # a loose step (a person's fixed pick) may extend the run
     assert viterbi(unary, pair, same, max_run=2, loose=[False, False, True, True]) == [0, 0, 0, 0]

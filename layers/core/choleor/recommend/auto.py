@@ -31,6 +31,10 @@ UNARY = ("music", "energy", "tempo", "beat")
 SAME_SOURCE_COST = 0.3
 #: ...and never for more than this many segments (16 beats, a phrase): then it cuts.
 MAX_RUN = 2
+#: Cost per torso length of jump at a cut, on top of the transition score. That score saturates
+#: (every jump past ~0.3 torso scores near 0), so alone it lets the search buy a little music
+#: fit with one glaring cut; this term keeps a 0.7 jump dearer than a 0.3 one.
+JUMP_COST = 4.0
 
 
 def unary_cost(index: LibraryIndex, segment: SegmentFeatures,
@@ -47,10 +51,11 @@ def _same_move(index: LibraryIndex, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def pair_cost(index: LibraryIndex, a: np.ndarray, b: np.ndarray, w_tr: float,
               repeat_cost: float = 2.0, same_source_cost: float = SAME_SOURCE_COST,
-              repeat_free: bool = False) -> np.ndarray:
-    """(len(a), len(b)) cost of cutting from rows a to rows b: transition, same move again
-    (free when the music repeats), same source again."""
-    cost = w_tr * (1.0 - transition_matrix(index, a, b))
+              repeat_free: bool = False, jump_cost: float = JUMP_COST) -> np.ndarray:
+    """(len(a), len(b)) cost of cutting from rows a to rows b: transition, the jump itself
+    (see JUMP_COST), same move again (free when the music repeats), same source again."""
+    score, jump = transition_matrix(index, a, b)
+    cost = w_tr * (1.0 - score) + np.float32(jump_cost) * jump
     if not repeat_free:
         cost = cost + repeat_cost * _same_move(index, a, b)
     return cost + same_source_cost * (index.source[a][:, None] == index.source[b][None, :])
@@ -66,7 +71,8 @@ def viterbi(unary: Sequence[np.ndarray], pair: Sequence[np.ndarray],
     the run it ends), so the limit is exact, not repaired afterwards. `loose[t]` lifts it into
     t (a person's fixed pick may make a longer run).
     """
-    runs = 1 if same is None or max_run is None else max_run
+    limited = same is not None and max_run is not None
+    runs = max_run if limited else 1
     total = np.full((runs, len(unary[0])), np.inf)
     total[0] = unary[0]
     back = []  # per step: (run, position) of the best predecessor of each (run, position)
@@ -74,7 +80,7 @@ def viterbi(unary: Sequence[np.ndarray], pair: Sequence[np.ndarray],
         n = len(unary[t])
         new = np.full((runs, n), np.inf)
         arg = np.zeros((runs, n, 2), dtype=np.int64)
-        same_t = same[t - 1] if runs > 1 else np.zeros(pair[t - 1].shape, bool)
+        same_t = same[t - 1] if limited else np.zeros(pair[t - 1].shape, bool)
         # a cut to another source: from any run, into run 1
         cut = total[:, :, None] + np.where(same_t, np.inf, pair[t - 1])[None]
         flat = cut.reshape(-1, n)

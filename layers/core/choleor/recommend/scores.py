@@ -143,12 +143,14 @@ def transition_score(index: LibraryIndex, prev: int, vel_weight: float = VEL_WEI
     return transition_score_from_distance(norms @ w)
 
 
-def transition_matrix(index: LibraryIndex, rows_from: np.ndarray, rows_to: np.ndarray
-                      ) -> np.ndarray:
-    """(len(rows_from), len(rows_to)) transition scores, for the sequence search."""
-    d = transition_distance(index.pose_end[rows_from, None], index.vel_end[rows_from, None],
-                            index.pose_start[None, rows_to], index.vel_start[None, rows_to])
-    return transition_score_from_distance(d)
+def transition_matrix(index: LibraryIndex, rows_from: np.ndarray, rows_to: np.ndarray,
+                      vel_weight: float = VEL_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """(len(rows_from), len(rows_to)) transition scores for the sequence search, and the pose
+    jumps (torso lengths, no velocity term) they were computed from."""
+    jump = keypoint_distance(index.pose_end[rows_from, None], index.pose_start[None, rows_to])
+    d = jump + np.float32(vel_weight) * keypoint_distance(index.vel_end[rows_from, None],
+                                                          index.vel_start[None, rows_to])
+    return transition_score_from_distance(d), jump
 
 
 def beat_score(index: LibraryIndex) -> np.ndarray:
