@@ -123,6 +123,18 @@ def test_frame_ranges_split_the_work(model_dir, dancer_video):
 
 
 @pytest.mark.slow
+def test_in_process_decoding_gives_the_pipes_poses(model_dir, dancer_video, monkeypatch):
+    from choleor.pose import estimate_video, video
+
+    in_process = estimate_video(dancer_video, variant="lite", frame_range=(10, 40))
+    monkeypatch.setattr(video, "in_process", lambda info: False)  # force the ffmpeg pipe
+    piped = estimate_video(dancer_video, variant="lite", frame_range=(10, 40))
+    # The same pixels, so the very same poses.
+    np.testing.assert_array_equal(in_process.keypoints, piped.keypoints)
+    np.testing.assert_array_equal(in_process.scores, piped.scores)
+
+
+@pytest.mark.slow
 def test_estimate_frames_on_arrays(model_dir):
     from choleor.pose import estimate_frames
 

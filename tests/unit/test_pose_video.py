@@ -75,15 +75,17 @@ def test_in_process_planes_are_not_copied_until_needed(tmp_path):
     assert np.array_equal(frame.data[:64], y) and int(round(frame.rgb().mean() / 5)) == 3
 
 
-def test_rotated_video_is_read_upright_through_ffmpeg(tmp_path):
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_rotated_video_is_read_upright_through_ffmpeg(tmp_path, rotate):
     plain = _numbered_video(tmp_path / "n.mp4")
     rotated = tmp_path / "r.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(plain), "-c", "copy",
-                    "-metadata:s:v", "rotate=90", str(rotated)], check=True)
+                    "-metadata:s:v", f"rotate={rotate}", str(rotated)], check=True)
     info = probe(rotated)
-    assert (info.width, info.height) == (64, 96) and info.transformed and not in_process(info)
+    w, h = (96, 64) if rotate == 180 else (64, 96)
+    assert (info.width, info.height) == (w, h) and info.transformed and not in_process(info)
     frames = list(read_video_frames(rotated, info, (20, 25)))
-    assert [(f.width, f.height, f.data.shape) for f in frames] == [(64, 96, (144, 64))] * 5
+    assert [(f.width, f.height, f.data.shape) for f in frames] == [(w, h, (h * 3 // 2, w))] * 5
     assert _levels(f.rgb() for f in frames) == list(range(20, 25))
 
 
@@ -110,6 +112,14 @@ def test_file_without_video_is_refused(tmp_path):
                     "-t", "0.5", str(audio)], check=True)
     with pytest.raises(BadInput, match="no video stream"):
         probe(audio)
+    cover = tmp_path / "c.mp3"  # cover art is a video stream, but not a video
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=8000", "-f", "lavfi",
+                    "-i", "testsrc=size=64x64:rate=1:d=1", "-map", "0", "-map", "1", "-t", "0.5",
+                    "-frames:v", "1", "-c:v", "mjpeg", "-disposition:v", "attached_pic", str(cover)], check=True)
+    with pytest.raises(BadInput, match="no video stream"):
+        probe(cover)
+    with pytest.raises(BadInput, match="cannot read"):
+        probe(tmp_path / "missing.mp4")
     junk = tmp_path / "x.mp4"
     junk.write_bytes(b"not a video")
     with pytest.raises(BadInput, match="cannot read"):

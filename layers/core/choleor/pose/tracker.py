@@ -46,19 +46,21 @@ def detector_tensor(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
     return tensor, matrix
 
 
-def landmark_tensor(frame: Frame, roi: Roi) -> tuple[np.ndarray, np.ndarray]:
-    """256x256 rotated crop in [0, 1] with replicated borders, and its affine."""
+def landmark_tensor(frame: Frame, roi: Roi, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """256x256 rotated crop in [0, 1] with replicated borders, and its affine.
+
+    `out` (1, 256, 256, 3) float32 is filled and returned if given: a tracker
+    reuses one, which stays in cache (a new 768 KiB array is written cold)."""
     crop, matrix = frame.crop(roi, lm.INPUT_SIZE, cv2.BORDER_REPLICATE)
     # One pass from uint8 to float32 (the same values as astype, then scale).
-    return np.multiply(crop[None], np.float32(1 / 255), dtype=np.float32), matrix
+    return np.multiply(crop[None], np.float32(1 / 255), out=out, dtype=np.float32), matrix
 
 
 def landmark_box(points: np.ndarray, width: int, height: int) -> np.ndarray:
     """Bounding box of the body landmarks, clipped to the frame."""
     body = points[: lm.NUM_BODY]
-    lo = np.clip(body.min(axis=0), 0, [width, height])
-    hi = np.clip(body.max(axis=0), 0, [width, height])
-    return np.concatenate([lo, hi])
+    box = np.concatenate([body.min(axis=0), body.max(axis=0)])
+    return np.clip(box, 0, (width, height, width, height), out=box)
 
 
 class PoseTracker:
@@ -71,6 +73,7 @@ class PoseTracker:
         self.roi: Roi | None = None
         self.filter = OneEuroFilter()
         self.frame_size = (0, 0)  # width, height of the last frame
+        self._tensor = np.empty((1, lm.INPUT_SIZE, lm.INPUT_SIZE, 3), np.float32)  # model input, reused
 
     def find_roi(self, frame: Frame) -> Roi | None:
         """Run the detector; the body ROI of the strongest person, or None."""
@@ -82,7 +85,7 @@ class PoseTracker:
         return roi_from_alignment_points(keypoints[0], keypoints[1])
 
     def landmarks_in(self, frame: Frame, roi: Roi) -> lm.Landmarks:
-        tensor, matrix = landmark_tensor(frame, roi)
+        tensor, matrix = landmark_tensor(frame, roi, self._tensor)
         out = self.models.landmarks(tensor)
         return lm.decode_landmarks(out.landmarks, out.presence, out.heatmap, matrix)
 

@@ -1,12 +1,13 @@
-"""Read video frames: in-process with PyAV (I420 for the tracker), or
-through an ffmpeg pipe (raw RGB, and the cases PyAV would get wrong).
+"""Probe and read video frames: in-process with PyAV (I420 for the tracker),
+or through an ffmpeg pipe (raw RGB, and the streams PyAV would get wrong).
 
-Decoding 720p H.264 in-process costs about half of what the ffmpeg pipe does
-on the same core (no second process, no copy through a 64 KiB pipe), which
-matters when pose estimation is ~10 ms a frame. PyAV does not apply a
-stream's display matrix (rotation, flips) as the ffmpeg CLI does, nor convert
-other pixel formats the way the CLI's scaler would, so such streams keep the
-pipe. Either way one frame is held in memory at a time.
+Decoding 720p H.264 in-process costs under half of what the ffmpeg pipe did
+on the same core (no second process, no copy through a 64 KiB pipe, the
+decoder's planes used as they are), which matters next to a ~9 ms pose model;
+probing in-process takes a few ms instead of ffprobe's ~60. PyAV does not
+apply a stream's display matrix (rotation, flips) as the ffmpeg CLI does,
+nor convert other pixel formats as the CLI's scaler would, so those streams
+keep the pipe and come out as before. Either way one frame is held at a time.
 
 `frame_range` lets several workers split one long video: each decodes only
 from (near) its start, seeking as ffmpeg's accurate input seeking does.
@@ -22,6 +23,7 @@ from fractions import Fraction
 import av
 import ffmpeg
 import numpy as np
+from av.sidedata.sidedata import Type
 
 from ..errors import BadInput
 from .frames import Frame, I420Frame, RgbFrame, i420_frame_bytes
@@ -43,59 +45,74 @@ class VideoInfo:
     transformed: bool = False  # a display matrix (rotation, flip) ffmpeg applies when decoding
 
 
-def _rate(text: str | None) -> float:
+def _rate(value: Fraction | str | None) -> float:
     try:
-        value = Fraction(text)
+        return float(Fraction(value))
     except (TypeError, ValueError, ZeroDivisionError):
         return 0.0
-    return float(value)
 
 
-def _rotation(stream: dict) -> int:
-    """Display rotation in degrees; ffmpeg applies it when decoding."""
-    for side in stream.get("side_data_list", []):
-        if "rotation" in side:
-            return int(side["rotation"])
-    return int(stream.get("tags", {}).get("rotate", 0))
+def _video_stream(container: av.container.InputContainer) -> av.VideoStream | None:
+    """The first video stream that is not cover art."""
+    return next((s for s in container.streams.video
+                 if not s.disposition & av.stream.Disposition.attached_pic), None)
 
 
-def _display_matrix(stream: dict) -> tuple[int, ...] | None:
-    """The nine entries of the stream's display matrix, as ffprobe prints it."""
-    for side in stream.get("side_data_list", []):
-        text = side.get("displaymatrix")
-        if text:
-            rows = [line.split(":", 1)[1] for line in text.strip().splitlines() if ":" in line]
-            return tuple(int(value) for row in rows for value in row.split())
-    return None
+def _decoded(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
+    """Frames in presentation order; a packet the decoder rejects is skipped, as the ffmpeg CLI does."""
+    for packet in container.demux(stream):
+        try:
+            frames = stream.decode(packet)
+        except av.InvalidDataError:
+            continue
+        yield from frames
 
 
-def _transformed(stream: dict) -> bool:
-    matrix = _display_matrix(stream)
-    return _rotation(stream) != 0 or (matrix is not None and matrix != IDENTITY_MATRIX)
+def _display_transform(container: av.container.InputContainer,
+                       stream: av.VideoStream) -> tuple[int, bool]:
+    """(rotation in degrees, whether ffmpeg would turn or flip the picture).
+
+    PyAV shows the stream's display matrix only on decoded frames, so this
+    decodes the first one (a few ms, against ~60 ms for running ffprobe)."""
+    stream.codec_context.thread_count = 1  # one frame: threads would only cost start-up
+    try:
+        frame = next(_decoded(container, stream), None)
+    except av.FFmpegError:
+        frame = None
+    side = frame.side_data.get(Type.DISPLAYMATRIX) if frame is not None else None
+    if side is None:
+        return 0, False
+    matrix = tuple(int(v) for v in np.frombuffer(bytes(side), np.int32))
+    return int(round(frame.rotation)), matrix != IDENTITY_MATRIX
+
+
+def _duration(container: av.container.InputContainer, stream: av.VideoStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return container.duration / av.time_base if container.duration is not None else None
 
 
 def probe(path: str) -> VideoInfo:
-    """Frame rate and (displayed) size of the first video stream."""
+    """Frame rate and (displayed) size of the first video stream that is not cover art."""
     try:
-        info = ffmpeg.probe(str(path))
-    except ffmpeg.Error as error:
-        detail = error.stderr.decode(errors="replace").strip().splitlines()[-1:] if error.stderr else []
-        raise BadInput(f"cannot read {path} as a video: {' '.join(detail) or 'ffprobe failed'}") from None
-    stream = next((s for s in info.get("streams", []) if s.get("codec_type") == "video"
-                   and not s.get("disposition", {}).get("attached_pic")), None)
-    if stream is None:
-        raise BadInput(f"{path} has no video stream")
-    width, height = int(stream["width"]), int(stream["height"])
-    if abs(_rotation(stream)) % 180 == 90:
+        container = av.open(str(path))
+    except av.FFmpegError as error:
+        raise BadInput(f"cannot read {path} as a video: {error.strerror or error}") from None
+    with container:
+        stream = _video_stream(container)
+        if stream is None:
+            raise BadInput(f"{path} has no video stream")
+        fps = _rate(stream.average_rate) or _rate(stream.base_rate)
+        if fps <= 0:
+            raise BadInput(f"{path}: cannot tell the video's frame rate")
+        codec = stream.codec_context
+        width, height = codec.width, codec.height
+        pix_fmt = codec.format.name if codec.format is not None else None
+        frames, duration = stream.frames or None, _duration(container, stream)
+        rotation, transformed = _display_transform(container, stream)
+    if abs(rotation) % 180 == 90:
         width, height = height, width
-    fps = _rate(stream.get("avg_frame_rate")) or _rate(stream.get("r_frame_rate"))
-    if fps <= 0:
-        raise BadInput(f"{path}: cannot tell the video's frame rate")
-    frames = stream.get("nb_frames")
-    duration = stream.get("duration") or info.get("format", {}).get("duration")
-    return VideoInfo(fps, width, height, int(frames) if frames else None,
-                     float(duration) if duration else None,
-                     pix_fmt=stream.get("pix_fmt"), transformed=_transformed(stream))
+    return VideoInfo(fps, width, height, frames, duration, pix_fmt=pix_fmt, transformed=transformed)
 
 
 def _check_range(frame_range: tuple[int, int | None] | None) -> tuple[int, int | None]:
@@ -143,24 +160,13 @@ def _raw_frames(path: str, info: VideoInfo, frame_range: tuple[int, int | None] 
 def _open_video(path: str, threads: int) -> tuple[av.container.InputContainer, av.VideoStream]:
     """The container and its first video stream that is not cover art, set up to decode."""
     container = av.open(str(path))
-    stream = next((s for s in container.streams.video
-                   if not s.disposition & av.stream.Disposition.attached_pic), None)
+    stream = _video_stream(container)
     if stream is None:
         container.close()
         raise BadInput(f"{path} has no video stream")
     stream.codec_context.thread_count = threads
     stream.codec_context.thread_type = "AUTO" if threads > 1 else "SLICE"  # as the ffmpeg CLI
     return container, stream
-
-
-def _decoded(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
-    """Frames in presentation order; a packet the decoder rejects is skipped, as the ffmpeg CLI does."""
-    for packet in container.demux(stream):
-        try:
-            frames = stream.decode(packet)
-        except av.InvalidDataError:
-            continue
-        yield from frames
 
 
 def _i420(frame: av.VideoFrame) -> I420Frame:
