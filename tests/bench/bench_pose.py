@@ -1,9 +1,9 @@
 """Pose speed on one core: end to end vs the landmark model alone.
 
-End to end = ffmpeg decode + crop + landmark model + decoding + tracking +
-smoothing, through estimate_video on a synthetic 1280x720 dancer video.
-Model alone = the same landmark model on the same tracked frames' crops,
-prepared beforehand. Both run pinned to one CPU (ffmpeg inherits the pin).
+End to end = probe + decode (PyAV, in-process) + crop + landmark model +
+decoding + tracking + smoothing, through estimate_video on a synthetic
+1280x720 dancer video. Model alone = the same landmark model on the same
+tracked frames' crops, prepared beforehand. Both run pinned to one CPU.
 
     python tests/bench/bench_pose.py [--seconds 8] [--json]
 
@@ -24,14 +24,19 @@ from pathlib import Path
 import pytest
 
 TARGET_FPS_FULL = 40.0
-OVERHEAD_GUARD = 1.7
+OVERHEAD_GUARD = 1.5
 TARGET_OVERHEAD = 1.25
 REPEATS = 3
 
 
 def _pin_to_one_cpu() -> int:
+    import cv2
+
     cpu = max(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpu})
+    # OpenCV sized its thread pool when the video was drawn, before the pin;
+    # a process started on one core has one thread.
+    cv2.setNumThreads(1)
     return cpu
 
 
@@ -119,9 +124,11 @@ def test_pose_speed_on_one_core():
     for r in rows.values():
         assert r["present"] == r["frames"] and r["detector_runs"] == 1
     assert rows["full"]["fps"] >= TARGET_FPS_FULL
-    # The issue's 1.25 is not reached (measured ~1.47): once the unused segmentation
-    # head was dropped the model alone is ~9 ms, and decoding 720p H.264 on the same
-    # core costs ~2 ms of the ~4 ms overhead. This bound guards against regressions.
+    # The issue's 1.25 is not reached reliably: measured 1.25-1.34 (e2e 11.2-11.8 ms,
+    # model 8.7-9.1 ms; 1.44-1.47 with the ffmpeg pipe). Per frame, on top of the model:
+    # PyAV decode ~1.2 ms, I420 crop + tensor ~0.7 ms (three cv2 warps), landmark
+    # decoding and tracking ~0.45 ms, and the model itself runs ~0.3 ms slower between
+    # them than back to back (caches). This bound guards against regressions.
     assert rows["full"]["overhead"] <= OVERHEAD_GUARD, (
         f"e2e/model {rows['full']['overhead']:.2f} (e2e {rows['full']['e2e_ms']:.1f} ms, "
         f"model {rows['full']['model_ms']:.1f} ms)")
