@@ -6,7 +6,7 @@ import pytest
 from choleor.recommend.features import SegmentFeatures, flip_pose, mirror, mirror_id
 from choleor.recommend.index import build_index
 from choleor.recommend.rank import candidates, pick_distinct
-from choleor.recommend.scores import tempo_score, tempo_stretch
+from choleor.recommend.scores import OCTAVES, tempo_score, tempo_stretch
 from choleor.recommend.synthetic import BASE_POSE, simple_move
 
 
@@ -50,12 +50,17 @@ def test_continuous_start_ranks_above_a_jump():
 
 
 @pytest.mark.parametrize("move_tempo", [240.0, 60.0])
-def test_double_and_half_time_get_a_low_tempo_cost(move_tempo):
+def test_double_and_half_time_count_only_where_the_renderer_can_play_them(move_tempo):
     rng = np.random.default_rng(0)
     index = build_index([simple_move("x", "s", tempo=move_tempo)] + _filler(rng, 10), "t")
+    # The renderer plays 8 beats on 8 beats: a 240 bpm move on 120 would play at half speed.
     stretch, factor = tempo_stretch(index, _segment(120.0).beats)
+    assert stretch[0] == pytest.approx(1.0, abs=1e-5) and factor[0] == 1.0
+    assert tempo_score(stretch, factor)[0] < 0.01
+    # Counted at half or double time (once a move can span two segments) it fits, at a small cost.
+    stretch, factor = tempo_stretch(index, _segment(120.0).beats, octaves=OCTAVES)
     assert stretch[0] < 1e-6 and factor[0] in (0.5, 2.0)
-    assert tempo_score(stretch, factor)[0] >= 0.85
+    assert 0.85 <= tempo_score(stretch, factor)[0] < 1.0
 
 
 def test_thirty_percent_stretch_scores_much_lower_than_five():
