@@ -68,22 +68,27 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray,
     """
     height, width = heatmap.shape[:2]
     offset = (kernel - 1) // 2
-    cols = (points[:, 0] * width).astype(np.int64)  # truncation, as the C++ int cast
-    rows = (points[:, 1] * height).astype(np.int64)
-    inside = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
-    steps = np.arange(-offset, offset + 1)
-    win_rows = rows[:, None, None] + steps[None, :, None]  # (L, k, 1)
-    win_cols = cols[:, None, None] + steps[None, None, :]  # (L, 1, k)
-    valid = (win_rows >= 0) & (win_rows < height) & (win_cols >= 0) & (win_cols < width)
+    size = np.array([[width], [height]])
+    # Columns and rows together, (L, 2, k), and no clipping when every window
+    # is whole: this runs on every frame, where each numpy call costs more
+    # than its work on these few values.
+    cells = (points * size[:, 0].astype(points.dtype)).astype(np.int64)  # truncation, as the C++ int cast
+    windows = cells[:, :, None] + np.arange(-offset, offset + 1)
+    valid = (windows >= 0) & (windows < size)
+    whole = bool(valid.all())
+    index = windows if whole else np.minimum(np.maximum(windows, 0), size - 1)
     channel = (np.arange(len(points)) if channels is None else channels)[:, None, None]
-    logits = heatmap[np.clip(win_rows, 0, height - 1), np.clip(win_cols, 0, width - 1), channel]
-    conf = np.where(valid, sigmoid(logits), 0.0)
+    conf = sigmoid(heatmap[index[:, 1, :, None], index[:, 0, None, :], channel])  # (L, k, k)
+    if not whole:
+        conf = np.where(valid[:, 1, :, None] & valid[:, 0, None, :], conf, 0.0)
     total = conf.sum(axis=(1, 2))
-    refine = inside & (conf.max(axis=(1, 2)) >= min_confidence) & (total > 0)
+    refine = (conf.max(axis=(1, 2)) >= min_confidence) & (total > 0)
+    if not whole:
+        refine &= valid[:, :, offset].all(axis=1)  # the point itself is on the heatmap
     safe = np.where(total > 0, total, 1.0)
     centroid = np.stack([
-        (conf * win_cols).sum(axis=(1, 2)) / width / safe,
-        (conf * win_rows).sum(axis=(1, 2)) / height / safe,
+        (conf * windows[:, 0, None, :]).sum(axis=(1, 2)) / width / safe,
+        (conf * windows[:, 1, :, None]).sum(axis=(1, 2)) / height / safe,
     ], axis=1)
     return np.where(refine[:, None], centroid, points)
 

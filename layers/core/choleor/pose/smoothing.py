@@ -44,10 +44,18 @@ class OneEuroFilter:
             self._value = value.copy()
             self._speed = np.zeros_like(value)
             return value.copy()
-        speed = (value - self._value) / (dt * scale)
-        a_speed = smoothing_factor(self.derivative_cutoff, dt)
-        self._speed = self._speed + a_speed * (speed - self._speed)
-        cutoff = self.min_cutoff + self.beta * np.abs(self._speed)
-        alpha = smoothing_factor(cutoff, dt)
-        self._value = self._value + alpha * (value - self._value)
+        # In place: the same operations in the same order, without a new
+        # array per step (this runs on every frame).
+        speed = np.subtract(value, self._value)
+        speed /= dt * scale
+        speed -= self._speed
+        speed *= smoothing_factor(self.derivative_cutoff, dt)
+        self._speed = speed = np.add(self._speed, speed, out=speed)
+        alpha = np.abs(speed)
+        alpha *= self.beta
+        alpha += self.min_cutoff
+        alpha = smoothing_factor(alpha, dt)
+        step = np.subtract(value, self._value)
+        step *= alpha
+        self._value = np.add(self._value, step, out=step)
         return self._value.copy()
