@@ -129,3 +129,25 @@ def test_viterbi_limits_runs_of_one_source_exactly():
     assert alternate in ([0, 1, 0, 1], [1, 0, 1, 0])  # never two of one source in a row
     # a loose step (a person's fixed pick) may extend the run
     assert viterbi(unary, pair, same, max_run=2, loose=[False, False, True, True]) == [0, 0, 0, 0]
+
+
+def test_auto_dances_a_repeated_phrase_again_where_the_music_repeats():
+    """Segments 2-3 repeat the music of 0-1. Phrase A-B of one source loops (B ends where A
+    starts), so dancing it twice beats anything new, although the run limit (16 beats of one
+    source) keeps Viterbi alone from it. Without the repeat, nothing is danced twice."""
+    rng = np.random.default_rng(11)
+    pose = lambda: BASE_POSE + rng.normal(scale=0.4, size=(17, 2))  # noqa: E731
+    p0, p1 = pose(), pose()
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    moves = [simple_move("A", "s", music=a, start=p0, end=p1),
+             simple_move("B", "s", music=b, start=p1, end=p0)]
+    moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=0.5, size=8),
+                          start=pose(), end=pose()) for i in range(16)]
+    index = ix.build_index(moves, "t")
+    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+            for k, music in enumerate((a, b, a, b))]
+    picks = auto_choreograph(index, segs, repeats={2: 0, 3: 1})
+    assert picks[2:] == picks[:2] and {index.ids[p] for p in picks} == {"A", "B"}
+    fresh = auto_choreograph(index, segs)
+    assert len({int(index.source[p]) for p in fresh}) >= 2
+    assert all(fresh.count(p) == 1 for p in fresh)

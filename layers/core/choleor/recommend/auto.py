@@ -34,7 +34,10 @@ MAX_RUN = 2
 #: Cost per torso length of jump at a cut, on top of the transition score. That score saturates
 #: (every jump past ~0.3 torso scores near 0), so alone it lets the search buy a little music
 #: fit with one glaring cut; this term keeps a 0.7 jump dearer than a 0.3 one.
-JUMP_COST = 4.0
+JUMP_COST = 35.0
+#: Cost saved by dancing a segment's earlier pick again where its music repeats (ChoreoMaster's
+#: structure term): the dance takes the song's form, and the second time costs no new material.
+ECHO_BONUS = 2.0
 
 
 def unary_cost(index: LibraryIndex, segment: SegmentFeatures,
@@ -188,6 +191,72 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
         if late is None:
             break
         banned[late[0]].update({late[1], int(index.twin[late[1]])})
+    return echo_repeats(index, path, costs, repeats, fixed, pair)
+
+
+def _path_coster(index: LibraryIndex, costs: Sequence[np.ndarray], pair: Mapping):
+    """path -> its unary costs plus cut costs (its repeats already judged allowed); the cuts
+    are memoised, since the echo search prices many paths that differ in a few places."""
+    cuts: dict[tuple[int, int], float] = {}
+
+    def cut(a: int, b: int) -> float:
+        if (a, b) not in cuts:
+            cuts[a, b] = float(pair_cost(index, np.array([a]), np.array([b]), **pair,
+                                         repeat_free=True)[0, 0])
+        return cuts[a, b]
+
+    def cost(path: Sequence[int]) -> float:
+        return (sum(float(costs[t][r]) for t, r in enumerate(path))
+                + sum(cut(a, b) for a, b in zip(path[:-1], path[1:])))
+    return cost
+
+
+def _phrases(repeats: Mapping[int, int], n: int) -> list[tuple[int, int, int]]:
+    """(t, s, length): segments t.. repeat s.. for `length` segments in a row, every
+    sub-phrase included (the best echo may be part of a longer repeat)."""
+    out = []
+    for t in range(n):
+        if t not in repeats:
+            continue
+        length = 1
+        while t + length < n and repeats.get(t + length) == repeats[t] + length:
+            length += 1
+        out += [(t, repeats[t], k) for k in range(1, length + 1)]
+    return out
+
+
+def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
+                 repeats: Mapping[int, int], fixed: Mapping[int, int] = {},
+                 pair: Mapping = {}, bonus: float = ECHO_BONUS, rounds: int = 8) -> list[int]:
+    """Where segments t.. repeat the music of s.., dance the same phrase at both (s..'s picks
+    again at t.., or t..'s at s..; either may be mirrored) if that lowers the path's cost,
+    counting `bonus` off per echoed segment; the best change first, a few rounds.
+
+    Viterbi cannot weigh this: s and t are not neighbours, and a phrase of one source danced
+    twice would pass the run limit, which is there against replaying a source, not a phrase.
+    """
+    path = list(path)
+    moves = [(src, dst, k) for t, s, k in _phrases(repeats, len(path))
+             for src, dst in ((s, t), (t, s))
+             if not any(u in fixed for u in range(dst, dst + k))]
+    path_cost = _path_coster(index, costs, pair)
+    for _ in range(rounds):
+        current = path_cost(path)
+        best, best_gain = None, 0.0
+        for src, dst, k in moves:
+            for mirrored in (False, True):
+                rows = [int(index.twin[r]) if mirrored else r for r in path[src:src + k]]
+                if min(rows) < 0 or rows == path[dst:dst + k]:
+                    continue
+                trial = path[:dst] + rows + path[dst + k:]
+                if _late_repeat(index, trial, fixed, repeats) is not None:
+                    continue  # the move is also danced where the music differs
+                gain = current - path_cost(trial) + bonus * k
+                if gain > best_gain:
+                    best, best_gain = trial, gain
+        if best is None:
+            break
+        path = best
     return path
 
 

@@ -13,8 +13,8 @@ from choleor.recommend.scores import combine, tempo_stretch, transition_score, u
 
 #: Transition weighs most: a jump at a cut is the most visible fault of a cross-edit. Chosen
 #: on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py; see there.
-DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.0, "energy": 2.0, "tempo": 1.0, "beat": 2.0,
-                                        "transition": 4.0}
+DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.25, "energy": 6.0, "tempo": 1.75, "beat": 3.25,
+                                        "transition": 7.25}
 
 
 @dataclass
