@@ -26,7 +26,9 @@ def test_compose_plan_only(library):
     assert len(segs) >= 4 and [s["index"] for s in segs] == list(range(len(segs)))
     assert all(s["move_id"] and {"music", "energy", "tempo"} <= set(s["scores"]) for s in segs)
     assert all("transition" in s["scores"] for s in segs[1:])
-    assert set(plan["metrics"]) == {"transition_jump", "energy_corr", "bas_music", "bas_motion", "diversity"}
+    assert set(plan["metrics"]) == {"transition_jump", "energy_corr", "bas_music", "bas_motion", "diversity",
+                                    "stretched"}
+    assert 0.0 <= plan["metrics"]["stretched"] <= 1.0
 
 
 def test_evaluate_compares_three_methods(library):

@@ -47,8 +47,9 @@ def test_a_dance_video_becomes_moves_on_the_beat(api, media):
     assert src["status"] == "ready" and src["n_moves"] >= 4
     moves = requests.get(f"{api}/api/moves", params={"source": source_id}, timeout=10).json()["moves"]
     assert len(moves) == src["n_moves"]
-    originals = [m for m in moves if not m["mirrored"]]
-    assert len(originals) * 2 == len(moves)
+    assert sum(m["mirrored"] for m in moves) * 2 == len(moves)
+    originals = [m for m in moves if not m["mirrored"] and m["counting"] == 1]
+    halves = [m for m in moves if not m["mirrored"] and m["counting"] == 2]
     beats = truth["beat_times"]
     for m in originals:
         assert len(m["beats"]) == 9
@@ -62,6 +63,13 @@ def test_a_dance_video_becomes_moves_on_the_beat(api, media):
     bar = 4 * np.median(np.diff(beats))
     assert all(abs((b - a) - bar) < 0.1 for a, b in zip(starts, starts[1:]))
     assert all(abs((m["end"] - m["start"]) - 2 * bar) < 0.15 for m in originals)
+    # The same dance counted in half time: 16 beats as 8, every other true beat, half the tempo.
+    assert halves and len(halves) <= len(originals)
+    for m in halves:
+        step = np.diff(m["beats"])
+        assert len(m["beats"]) == 9 and np.all(np.abs(step - 2 * np.median(np.diff(beats))) < 0.1)
+        assert np.all(np.min(np.abs(np.array(m["beats"])[:, None] - beats[None, :]), axis=1) < 0.07)
+        assert 70 < m["tempo"] < 90 and abs((m["end"] - m["start"]) - 4 * bar) < 0.2
     one = requests.get(f"{api}/api/moves/{originals[0]['id']}", timeout=10).json()
     assert one["video_url"] and one["source_id"] == source_id
     poses = objects.get_bytes(f"sources/{source_id}/poses.npz")
@@ -119,7 +127,9 @@ def test_cli_ingest_prints_moves(media, local_stack):
     assert set(doc) == {"source_id", "fps", "frames", "moves"} and doc["fps"] == 30
     assert abs(doc["frames"] - 360) <= 1
     assert doc["moves"] and all(len(m["beats"]) == 9 and set(m) == {"move_id", "start", "end", "beats",
-                                                                     "mirrored"} for m in doc["moves"])
+                                                                     "mirrored", "counting"}
+                                for m in doc["moves"])
+    assert {m["counting"] for m in doc["moves"]} == {1, 2}
     bad = subprocess.run([sys.executable, "-m", "choleor.cli", "ingest", str(media / "nope.mp4")],
                          capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ})
     assert bad.returncode != 0 and "no such file" in bad.stderr and "Traceback" not in bad.stderr

@@ -154,7 +154,9 @@ def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
     return {"move_id": c.id, "source_id": move.get("source_id"), "source_title": (source or {}).get("title"),
             "style": move.get("style"), "mirrored": move.get("mirrored", False), "kind": c.kind,
             "score": round(c.score, 4), "scores": {n: round(v, 4) for n, v in c.scores.items()},
-            "reason": c.reason,
+            "counting": int(move.get("counting", 1)),
+            "reason": c.reason + ("; 16 beats of dance counted in half time"
+                                  if move.get("counting") == 2 else ""),
             "thumbnail_url": objects.presign_get(move["thumb_key"]) if move.get("thumb_key") else None,
             "preview": preview}
 

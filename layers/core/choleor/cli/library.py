@@ -46,7 +46,9 @@ def run_ingest(args) -> int:
         emit(result)
     else:
         n = sum(not m["mirrored"] for m in result["moves"])
-        print(f"added {args.video} as {result['source_id']}: {n} moves (+{n} mirrored), "
+        half = sum(not m["mirrored"] and m["counting"] == 2 for m in result["moves"])
+        print(f"added {args.video} as {result['source_id']}: {n} moves ({half} of them counted in "
+              f"half time; +{n} mirrored), "
               f"{result['frames']} frames at {result['fps']:g} fps")
     return 0
 

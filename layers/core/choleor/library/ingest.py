@@ -34,6 +34,7 @@ class Move:
     box_end: np.ndarray
     body_height: float  # median dancer box height in pixels over the move
     thumbnail_time: float
+    counting: int = 1  # source beats per counted beat: 2 = the dance counted in half time
 
 
 @dataclass
@@ -89,8 +90,9 @@ def _estimate_poses(path: Path, n_frames: int, variant: str, workers: int, progr
 
 
 def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndarray, *,
-              source_id: str, style: str) -> list[Move]:
-    """One move per full 8-beat unit where the dancer is in view, plus its mirrored twin."""
+              source_id: str, style: str, counting: int = 1) -> list[Move]:
+    """One move per full 8-beat unit where the dancer is in view, plus its mirrored twin.
+    `counting` 2: the units are 16 source beats counted in half time (ids `<source>-hNNN`)."""
     fps = float(track.fps)
     kp = motion.fill_gaps(track.keypoints.astype(np.float64), track.present)
     moves: list[Move] = []
@@ -105,7 +107,7 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
         traj = motion.normalise(motion.resample_on_beats(kp, fps, beats), scale)
         terms = pose_terms(traj)
         feats = MoveFeatures(
-            id=f"{source_id}-{seg.index:03d}", source_id=source_id, style=style, mirrored=False,
+            id=f"{source_id}-{'h' if counting == 2 else ''}{seg.index:03d}", source_id=source_id, style=style, mirrored=False,
             tempo=float(60.0 * 8 / (beats[-1] - beats[0])), beats=beats,
             music=np.asarray(music, np.float32), music_energy=np.asarray(energy, np.float32),
             motion_energy=motion_energy(traj).astype(np.float32), trajectory=traj.astype(np.float32),
@@ -114,28 +116,33 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
         move = Move(features=feats, start=float(beats[0]), end=float(beats[-1]),
                     box_start=track.boxes[f0].astype(float), box_end=track.boxes[f1].astype(float),
                     body_height=float(np.median(heights[track.present[f0:f1 + 1]])),
-                    thumbnail_time=float(beats[2]))
+                    # the same frame as the 8-beat move from this bar: one thumbnail for both
+                    thumbnail_time=float(beats[2 // counting]), counting=counting)
         twin = mirror(feats)
         # Boxes stay in source pixels for the twin too: the renderer flips the frame and its box.
         moves += [move, Move(features=twin, start=move.start, end=move.end,
                              box_start=move.box_start, box_end=move.box_end,
-                             body_height=move.body_height, thumbnail_time=move.thumbnail_time)]
+                             body_height=move.body_height, thumbnail_time=move.thumbnail_time,
+                             counting=counting)]
     return moves
 
 
-def bar_units(grid, beats_per_unit: int = 8, step: int = 4) -> list:
-    """Every 8-beat window that starts on a downbeat (one per bar, so windows overlap by a bar).
+def bar_units(grid, beats_per_unit: int = 8, step: int = 4, counting: int = 1) -> list:
+    """Every window of 8 counted beats that starts on a downbeat (one per bar, so windows overlap).
 
     A dance phrase can start on any bar; offering both halves doubles what a video gives the
     library. Index 2k is the song-grid unit k, 2k+1 the window one bar later.
+    counting 2: 16 beats counted in half time (every other beat), so a dance at 160 bpm is
+    also offered as an 8-beat move at 80 bpm, at its own speed, for slower songs.
     """
     from ..audio.segments import Segment
 
     beats = np.asarray(grid.beats, float)
     first = int(grid.first_downbeat)
+    span = beats_per_unit * counting
     out = []
-    for j, i in enumerate(range(first, len(beats) - beats_per_unit, step)):
-        b = beats[i:i + beats_per_unit + 1]
+    for j, i in enumerate(range(first, len(beats) - span, step)):
+        b = beats[i:i + span + 1:counting]
         out.append(Segment(index=j, start=float(b[0]), end=float(b[-1]), beats=b.copy()))
     return out
 
@@ -172,14 +179,17 @@ def ingest_file(path: str | Path, *, source_id: str, style: str = "unknown", var
         raise
     if not song.segments:
         raise too_short
-    units = bar_units(song.grid)
-    vectors, energy = segment_descriptors(y, sr, song.grid, units)
+    units, halves = bar_units(song.grid), bar_units(song.grid, counting=2)
+    vectors, energy = segment_descriptors(y, sr, song.grid, units + halves)
     vinfo = probe_video(str(path))
     n_frames = vinfo.frame_count or int(round((vinfo.duration or info.duration) * vinfo.fps))
     track = _estimate_poses(path, n_frames, variant, workers,
                             lambda f, m: progress(0.1 + 0.8 * f, m))
     progress(0.92, "cutting moves on the beat")
-    moves = cut_moves(track, units, vectors, energy, source_id=source_id, style=style)
+    n = len(units)
+    moves = cut_moves(track, units, vectors[:n], energy[:n], source_id=source_id, style=style)
+    moves += cut_moves(track, halves, vectors[n:], energy[n:], source_id=source_id, style=style,
+                       counting=2)
     if not moves:
         raise BadInput("the dancer is not in view long enough for a single 8-beat move")
     return IngestResult(fps=float(track.fps), frames=len(track.keypoints), width=track.width,

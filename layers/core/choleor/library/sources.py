@@ -110,21 +110,22 @@ def store_result(source_id: str, video: Path, result, style: str) -> list[dict]:
         objects.put_file(f"sources/{source_id}/poses.npz", Path(tmp) / "poses.npz")
     catalog.save_features(source_id, [m.features for m in result.moves])
     summaries = []
+    thumbs: dict[float, str] = {}  # frame time -> key: twins and half-time moves share one
     for move in result.moves:
         f = move.features
         original_id = mirror_id(f.id) if f.mirrored else f.id
-        thumb_key = f"moves/{original_id}/thumb.jpg"
-        if not f.mirrored:
+        thumb_key = thumbs.setdefault(move.thumbnail_time, f"moves/{original_id}/thumb.jpg")
+        if thumb_key == f"moves/{original_id}/thumb.jpg" and not f.mirrored:
             objects.put_bytes(thumb_key, thumbnail(video, move.thumbnail_time), "image/jpeg")
         rec = {"id": f.id, "source_id": source_id, "style": style, "mirrored": f.mirrored,
                "start": move.start, "end": move.end, "beats": [float(b) for b in f.beats],
                "tempo": round(f.tempo, 2), "energy": float(np.mean(f.motion_energy)),
                "motion_energy": [float(v) for v in f.motion_energy],
                "box_start": [float(v) for v in move.box_start], "box_end": [float(v) for v in move.box_end],
-               "body_height": move.body_height, "thumb_key": thumb_key}
+               "body_height": move.body_height, "thumb_key": thumb_key, "counting": move.counting}
         records.put("moves", rec)
         summaries.append({"move_id": f.id, "start": move.start, "end": move.end,
-                          "beats": rec["beats"], "mirrored": f.mirrored})
+                          "beats": rec["beats"], "mirrored": f.mirrored, "counting": move.counting})
     return summaries
 
 
@@ -171,6 +172,7 @@ def view(source_id: str) -> dict:
 def move_public(rec: dict) -> dict:
     out = {k: rec[k] for k in ("id", "source_id", "style", "mirrored", "start", "end", "beats", "tempo",
                               "energy", "motion_energy") if k in rec}
+    out["counting"] = int(rec.get("counting", 1))
     out["thumbnail_url"] = objects.presign_get(rec["thumb_key"]) if rec.get("thumb_key") else None
     return out
 

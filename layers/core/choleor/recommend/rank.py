@@ -11,10 +11,12 @@ from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.index import LibraryIndex
 from choleor.recommend.scores import combine, tempo_stretch, transition_score, unary_scores
 
-#: Transition weighs most: a jump at a cut is the most visible fault of a cross-edit. Chosen
-#: on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py; see there.
-DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.25, "energy": 6.0, "tempo": 1.75, "beat": 3.25,
-                                        "transition": 7.25}
+#: Chosen on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py by random
+#: search, keeping at most ~10 % of automatic picks stretched past 20 % (tempo weighs as much
+#: as beat alignment because past that a move visibly runs slow or fast). In auto-fill the
+#: jump at cuts adds `auto.JUMP_COST` per torso length on top of the transition weight.
+DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.0, "energy": 4.0, "tempo": 6.0, "beat": 6.0,
+                                        "transition": 5.0}
 
 
 @dataclass
