@@ -71,6 +71,17 @@ def test_plan_shows_each_move_beat_on_its_song_beat():
                 assert layer_of(plan, frame, k).source_time == pytest.approx(source_t)
 
 
+def test_a_move_counted_in_half_time_plays_at_its_own_speed():
+    # 16 source beats at 160 bpm counted as 8 (every other beat) on a song at 80 bpm
+    source = np.arange(17) * 0.375 + 1.0
+    plan = plan_of([clip("h", beats=tuple(source[::2]))], period=0.75)
+    frames = [round((t - plan.interval[0]) * FPS) for t in (2.0, 2.75, 5.0)]
+    times = [layer_of(plan, f, 0).source_time for f in frames]
+    # one song second shows one second of the dance, and every song beat two of its beats
+    assert np.allclose(np.diff(times), [0.75, 2.25], atol=1 / FPS)
+    assert times[0] == pytest.approx(1.0, abs=1 / FPS)
+
+
 def test_weights_sum_to_one_and_the_crossfade_is_centred_on_the_cut():
     plan = plan_of([clip("a"), clip("b"), clip("c")], period=0.5, crossfade_beats=1.0)
     assert plan.frame_count == 24 * 0.5 * FPS
