@@ -137,7 +137,8 @@ export async function render(main, _params, { signal }) {
       }
     });
     return h("li.card", { dataset: { moveId: m.id } },
-      h("div.media", {}, img, video, m.mirrored && h("span.mirror-tag", {}, "Mirrored")),
+      h("div.media", {}, img, video, m.mirrored && h("span.mirror-tag", {}, "Mirrored"),
+        m.counting === 2 && h("span.half-tag", { title: "16 beats of dance counted in half time" }, "Half time")),
       h("div.body", {},
         h("p.reason", {}, `${clock(m.start, true)} – ${clock(m.end, true)} in the video`),
         h("p.who", {}, [m.tempo ? `${Math.round(m.tempo)} BPM` : null,

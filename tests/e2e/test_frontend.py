@@ -266,6 +266,7 @@ def test_library_page_uploads_a_video_and_shows_its_moves(make_page, serve, e2e_
     moves = section.locator("li.card")
     assert moves.count() >= 2
     assert section.locator("img.flip").count() >= 1  # the mirrored twins
+    assert section.locator(".half-tag").count() >= 1  # 16 beats counted in half time
     moves.first.get_by_role("button", name=re.compile("Play")).click()
     clip = moves.first.locator("video")
     page.wait_for_function("(v) => !v.hidden && v.currentTime > 0", arg=clip.element_handle(), timeout=15_000)

@@ -142,7 +142,8 @@ export async function render(main, params, { signal, go }) {
       "aria-label": `Preview of the move from ${c.source_title}` });
     const media = h("div.media", {}, img, video,
       h("span.rank", {}, i === 0 ? "Best match" : `#${i + 1}`),
-      c.mirrored && h("span.mirror-tag", {}, "Mirrored"));
+      c.mirrored && h("span.mirror-tag", {}, "Mirrored"),
+      c.counting === 2 && h("span.half-tag", { title: "16 beats of dance counted in half time" }, "Half time"));
     const pct = Math.round((c.score || 0) * 100);
     const previewBtn = h("button", { type: "button", "aria-pressed": "false" }, "▶ Preview");
     const pickBtn = h(picked ? "button.primary" : "button", {
