@@ -229,8 +229,8 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
                  repeats: Mapping[int, int], fixed: Mapping[int, int] = {},
                  pair: Mapping = {}, bonus: float = ECHO_BONUS, rounds: int = 8) -> list[int]:
     """Where segments t.. repeat the music of s.., dance the same phrase at both (s..'s picks
-    again at t.., or t..'s at s..; either may be mirrored) if that lowers the path's cost,
-    counting `bonus` off per echoed segment; the best change first, a few rounds.
+    again at t.., or t..'s at s..; either may be mirrored) if that lowers the path's cost
+    minus `bonus` per segment that dances its repeat's move; the best change first, a few rounds.
 
     Viterbi cannot weigh this: s and t are not neighbours, and a phrase of one source danced
     twice would pass the run limit, which is there against replaying a source, not a phrase.
@@ -240,8 +240,14 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
              for src, dst in ((s, t), (t, s))
              if not any(u in fixed for u in range(dst, dst + k))]
     path_cost = _path_coster(index, costs, pair)
+
+    def objective(p: list[int]) -> float:  # the bonus counts every echo, old or new
+        echoed = sum(p[t] in (p[s], int(index.twin[p[s]])) for t, s in repeats.items()
+                     if t < len(p))
+        return path_cost(p) - bonus * echoed
+
     for _ in range(rounds):
-        current = path_cost(path)
+        current = objective(path)
         best, best_gain = None, 0.0
         for src, dst, k in moves:
             for mirrored in (False, True):
@@ -251,7 +257,7 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
                 trial = path[:dst] + rows + path[dst + k:]
                 if _late_repeat(index, trial, fixed, repeats) is not None:
                     continue  # the move is also danced where the music differs
-                gain = current - path_cost(trial) + bonus * k
+                gain = current - objective(trial)
                 if gain > best_gain:
                     best, best_gain = trial, gain
         if best is None:
