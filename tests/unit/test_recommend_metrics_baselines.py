@@ -93,3 +93,12 @@ def test_random_picks_shape():
     segs = [SegmentFeatures(0, np.arange(9.0), np.zeros(8), np.ones(8))] * 3
     plan = baselines.random_picks(index, segs, np.random.default_rng(0))
     assert isinstance(plan, Plan) and all(len(set(s)) == 6 for s in plan.shown)
+
+
+def test_stretched_counts_picks_played_more_than_a_fifth_off_their_speed():
+    index = _index([simple_move("own", "a", tempo=120.0), simple_move("near", "b", tempo=138.0),
+                    simple_move("fast", "c", tempo=160.0), simple_move("half", "d", tempo=80.0)])
+    segs = [SegmentFeatures(k, 4.0 * k + np.arange(9) * 0.5, np.zeros(8), np.zeros(8))
+            for k in range(4)]  # 120 bpm
+    assert metrics.stretched(index, segs, [0, 1, 0, 1]) == 0.0  # 0 % and 15 %
+    assert metrics.stretched(index, segs, [0, 2, 3, 1]) == 0.5  # 33 % slower, 50 % faster
