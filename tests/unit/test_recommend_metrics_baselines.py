@@ -96,8 +96,10 @@ def test_random_picks_shape():
 
 
 def test_stretched_counts_picks_played_more_than_a_fifth_off_their_speed():
-    index = _index([simple_move("own", "a", tempo=120.0), simple_move("near", "b", tempo=138.0),
-                    simple_move("fast", "c", tempo=160.0), simple_move("half", "d", tempo=80.0)])
+    rng = np.random.default_rng(0)
+    index = _index([simple_move(name, name, tempo=tempo, music=rng.normal(size=8))
+                    for name, tempo in (("own", 120.0), ("near", 138.0), ("fast", 160.0),
+                                        ("half", 80.0))])
     segs = [SegmentFeatures(k, 4.0 * k + np.arange(9) * 0.5, np.zeros(8), np.zeros(8))
             for k in range(4)]  # 120 bpm
     assert metrics.stretched(index, segs, [0, 1, 0, 1]) == 0.0  # 0 % and 15 %
