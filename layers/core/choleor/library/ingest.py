@@ -95,6 +95,7 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
     `counting` 2: the units are 16 source beats counted in half time (ids `<source>-hNNN`)."""
     fps = float(track.fps)
     kp = motion.fill_gaps(track.keypoints.astype(np.float64), track.present)
+    prefix = "h" if counting == 2 else ""
     moves: list[Move] = []
     for seg, music, energy in zip(grid_segments, unit_music, unit_energy):
         beats = np.asarray(seg.beats, dtype=float)
@@ -107,7 +108,7 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
         traj = motion.normalise(motion.resample_on_beats(kp, fps, beats), scale)
         terms = pose_terms(traj)
         feats = MoveFeatures(
-            id=f"{source_id}-{'h' if counting == 2 else ''}{seg.index:03d}", source_id=source_id, style=style, mirrored=False,
+            id=f"{source_id}-{prefix}{seg.index:03d}", source_id=source_id, style=style, mirrored=False,
             tempo=float(60.0 * 8 / (beats[-1] - beats[0])), beats=beats,
             music=np.asarray(music, np.float32), music_energy=np.asarray(energy, np.float32),
             motion_energy=motion_energy(traj).astype(np.float32), trajectory=traj.astype(np.float32),
