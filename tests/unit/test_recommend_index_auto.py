@@ -140,7 +140,7 @@ def test_auto_dances_a_repeated_phrase_again_where_the_music_repeats():
     p0, p1 = pose(), pose()
     a, b = rng.normal(size=8), rng.normal(size=8)
     moves = [simple_move("A", "s", music=a, start=p0, end=p1),
-             simple_move("B", "s", music=b, start=p1, end=p0)]
+             simple_move("B", "s", music=b, start=p1, end=p0, at=4.0)]
     moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=0.5, size=8),
                           start=pose(), end=pose()) for i in range(16)]
     index = ix.build_index(moves, "t")
@@ -151,3 +151,23 @@ def test_auto_dances_a_repeated_phrase_again_where_the_music_repeats():
     fresh = auto_choreograph(index, segs)
     assert len({int(index.source[p]) for p in fresh}) >= 2
     assert all(fresh.count(p) == 1 for p in fresh)
+
+
+def test_auto_shows_footage_again_only_where_the_music_repeats():
+    """Segments 0 and 2 have the same music, which cut A of a video and the window one bar
+    later fit best (every pose alike, so transitions do not choose). Dancing both would show
+    half of A twice, so auto-fill dances A once; where the music repeats, only A itself may
+    come back."""
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    moves = [simple_move("A", "v", music=a), simple_move("A-bar-later", "v", music=a, at=2.0)]
+    moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=2.0, size=8))
+              for i in range(16)]
+    index = ix.build_index(moves, "t")
+    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+            for k, music in enumerate((a, b, a))]
+    video = {0, 1}  # rows of A and A-bar-later
+    picks = auto_choreograph(index, segs)
+    assert index.ids[picks[0]] == "A" and picks[2] not in video, index.ids[picks]
+    echo = auto_choreograph(index, segs, repeats={2: 0})
+    assert len({p for p in echo if p in video}) == 1, index.ids[echo]

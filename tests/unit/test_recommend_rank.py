@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from choleor.recommend.features import SegmentFeatures, flip_pose, mirror, mirror_id
-from choleor.recommend.index import build_index
+from choleor.recommend.index import build_index, footage_overlap, overlapping_rows
 from choleor.recommend.rank import candidates, pick_distinct
 from choleor.recommend.scores import OCTAVES, tempo_score, tempo_stretch
 from choleor.recommend.synthetic import BASE_POSE, simple_move
@@ -96,7 +96,7 @@ def _repeat_library(rng):
     for s in range(8):
         for i in range(2):
             m = simple_move(f"m{s}-{i}", f"src{s}", music=rng.normal(size=8),
-                            energy=rng.uniform(size=8))
+                            energy=rng.uniform(size=8), at=4.0 * i)
             moves += [m, mirror(m)]
     return build_index(moves, "t")
 
@@ -107,6 +107,36 @@ def test_earlier_picks_and_their_mirrors_are_not_offered_again():
     out = candidates(index, _segment(), prev=4, history=history)
     banned = set(history) | {int(index.twin[h]) for h in history}
     assert not banned & {c.index for c in out}
+
+
+def _one_video(rng):
+    """Cuts of one 120 bpm video (8 beats = 4 s) that fit the segment best, and fillers."""
+    cuts = [simple_move("pick", "v"), simple_move("bar-later", "v", at=2.0),
+            simple_move("half-time", "v", tempo=60.0, at=2.0), simple_move("next", "v", at=4.0)]
+    cuts += [mirror(m) for m in cuts]
+    return build_index(cuts + _filler(rng, 10), "t")
+
+
+def test_footage_overlap_is_one_source_and_more_than_half_a_beat():
+    index = _one_video(np.random.default_rng(4))
+    row = {str(m): i for i, m in enumerate(index.ids)}
+    names = ["pick", "bar-later", "half-time", "next", mirror_id("pick"), "f0"]
+    shared = footage_overlap(index, [row["pick"]], [row[n] for n in names])[0]
+    assert shared.tolist() == [True, True, True, False, True, False]
+    assert set(index.ids[overlapping_rows(index, [row["next"]])]) == {
+        "next", mirror_id("next"), "bar-later", mirror_id("bar-later"), "half-time",
+        mirror_id("half-time")}
+
+
+def test_footage_of_an_earlier_pick_is_not_offered_again():
+    """A window one bar later and a half-time cut around the pick show some of its footage
+    again; the next clip of the video only touches it and is offered."""
+    index = _one_video(np.random.default_rng(4))
+    pick = int(np.flatnonzero(index.ids == "pick")[0])
+    offered = {str(index.ids[c.index]) for c in candidates(index, _segment(), history=[pick])}
+    assert offered & {"next", mirror_id("next")}
+    shared = {"pick", "bar-later", "half-time"}
+    assert not offered & (shared | {mirror_id(n) for n in shared})
 
 
 def test_repeated_music_offers_the_earlier_pick_and_its_mirror():

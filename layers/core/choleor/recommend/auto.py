@@ -1,15 +1,16 @@
 """Fill every segment at once: the lowest-cost sequence by Viterbi over a short list per segment.
 
 Cost of a sequence = sum over segments of the unary cost (music, energy, tempo, beat) + sum over cuts
-of the transition cost + a penalty for using a move (or its mirror) twice + a smaller one for
-two consecutive moves of one source. Each cost is weight x (1 - score), with the same weights
+of the transition cost + a penalty for showing footage twice (a move, its mirror, or an
+overlapping cut of the same video) + a smaller one for two consecutive moves of one source. Each cost is weight x (1 - score), with the same weights
 and scores as `rank.candidates`, so the interactive and automatic paths agree on "good".
 The short list per segment = the m best by unary cost + the best follow-up of each move kept
 for the previous segment (found among the `pool` best by unary cost).
 
 A run of one source is limited exactly (the Viterbi state carries the run's length). Viterbi
-sees only neighbouring segments, so a non-adjacent repeat is removed afterwards: the repeated
-move is dropped from the later segment's list and the search rerun (a few times at most).
+sees only neighbouring segments, so a non-adjacent repeat is removed afterwards: the moves
+showing that footage are dropped from the later segment's list and the search rerun (a few
+times at most).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from choleor.recommend.features import Plan, SegmentFeatures
-from choleor.recommend.index import LibraryIndex
+from choleor.recommend.index import LibraryIndex, footage_overlap, overlapping_rows
 from choleor.recommend.rank import DEFAULT_WEIGHTS, candidates
 from choleor.recommend.repeats import music_repeats
 from choleor.recommend.scores import transition_matrix, unary_scores
@@ -56,11 +57,14 @@ def pair_cost(index: LibraryIndex, a: np.ndarray, b: np.ndarray, w_tr: float,
               repeat_cost: float = 2.0, same_source_cost: float = SAME_SOURCE_COST,
               repeat_free: bool = False, jump_cost: float = JUMP_COST) -> np.ndarray:
     """(len(a), len(b)) cost of cutting from rows a to rows b: transition, the jump itself
-    (see JUMP_COST), same move again (free when the music repeats), same source again."""
+    (see JUMP_COST), the same footage again (the same move or its mirror is free when the
+    music repeats), same source again."""
     score, jump = transition_matrix(index, a, b)
     cost = w_tr * (1.0 - score) + np.float32(jump_cost) * jump
-    if not repeat_free:
-        cost = cost + repeat_cost * _same_move(index, a, b)
+    again = footage_overlap(index, a, b)
+    if repeat_free:
+        again &= ~_same_move(index, a, b)
+    cost = cost + repeat_cost * again
     return cost + same_source_cost * (index.source[a][:, None] == index.source[b][None, :])
 
 
@@ -145,14 +149,23 @@ def _short_lists(index: LibraryIndex, costs: list[np.ndarray], fixed: Mapping[in
 
 
 def _late_repeat(index: LibraryIndex, path: list[int], fixed: Mapping[int, int],
-                 repeats: Mapping[int, int]) -> tuple[int, int] | None:
-    """(segment, row) of the first repeat the music does not justify, if any."""
-    first: dict[int, int] = {}
+                 repeats: Mapping[int, int]) -> tuple[int, set[int]] | None:
+    """(segment, rows to ban there) where footage is first shown again unjustified, if anywhere.
+
+    Justified: the same move or its mirror, where the music repeats the segment that first
+    danced it. Part of an earlier move's footage (a window one bar later, the half-time move
+    around it) never is: the person would see that stretch of dance twice.
+    """
+    shared = footage_overlap(index, path, path)
+    origin: dict[int, int] = {}  # row -> the segment that first danced it or its mirror
     for t, row in enumerate(path):
+        for u in (np.flatnonzero(shared[t, :t]).tolist() if t not in fixed else ()):
+            echo = {path[u], int(index.twin[path[u]])}
+            allowed = echo if repeats.get(t) == origin[path[u]] else set()
+            if row not in allowed:
+                return t, set(overlapping_rows(index, [path[u]]).tolist()) - allowed
         for key in (row, int(index.twin[row])):
-            if key in first and t not in fixed and repeats.get(t) != first[key]:
-                return t, row
-        first.setdefault(row, t)
+            origin.setdefault(key, t)
     return None
 
 
@@ -171,12 +184,15 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
     max_run: most consecutive segments from one source (fixed picks may exceed it).
     """
     costs = [unary_cost(index, s, weights) for s in segments]
-    # A fixed move is not offered again elsewhere (Viterbi would not see a distant repeat).
-    fixed_rows = {r for row in fixed.values() for r in (int(row), int(index.twin[row])) if r >= 0}
+    # A fixed move's footage is not offered again elsewhere (Viterbi would not see a distant
+    # repeat).
+    fixed_rows = set(overlapping_rows(index, list(fixed.values())).tolist()) if fixed else set()
     banned: list[set[int]] = [set() if t in fixed else set(fixed_rows)
                               for t in range(len(segments))]
     pair = {"w_tr": float(weights["transition"]), "repeat_cost": repeat_cost,
             "same_source_cost": same_source_cost}
+    objective = echo_objective(index, costs, repeats, pair)
+    best: tuple[float, list[int]] = (np.inf, [])
     for _ in range(max_repairs + 1):
         lists = _short_lists(index, costs, fixed, banned, m, pool, pair)
         unary = [costs[t][rows] for t, rows in enumerate(lists)]
@@ -187,11 +203,16 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
                 for t in range(1, len(lists))]
         loose = [t in fixed for t in range(len(lists))]
         path = [int(lists[t][i]) for t, i in enumerate(viterbi(unary, pairs, same, max_run, loose))]
+        # Echo every path the search finds, not only the last: dancing a phrase again where the
+        # music repeats can also remove the repeat that the next repair would ban.
+        echoed = echo_repeats(index, path, costs, repeats, fixed, pair, objective=objective)
+        if _late_repeat(index, echoed, fixed, repeats) is None:
+            best = min(best, (objective(echoed), echoed))
         late = _late_repeat(index, path, fixed, repeats)
         if late is None:
             break
-        banned[late[0]].update({late[1], int(index.twin[late[1]])})
-    return echo_repeats(index, path, costs, repeats, fixed, pair)
+        banned[late[0]].update(late[1])
+    return best[1] if best[1] else echoed
 
 
 def _path_coster(index: LibraryIndex, costs: Sequence[np.ndarray], pair: Mapping):
@@ -225,12 +246,27 @@ def _phrases(repeats: Mapping[int, int], n: int) -> list[tuple[int, int, int]]:
     return out
 
 
+def echo_objective(index: LibraryIndex, costs: Sequence[np.ndarray], repeats: Mapping[int, int],
+                   pair: Mapping, bonus: float = ECHO_BONUS):
+    """path -> its cost minus `bonus` per segment that dances the move of the segment whose
+    music it repeats (every echo counts, old or new)."""
+    path_cost = _path_coster(index, costs, pair)
+
+    def objective(p: Sequence[int]) -> float:
+        echoed = sum(p[t] in (p[s], int(index.twin[p[s]])) for t, s in repeats.items()
+                     if t < len(p))
+        return path_cost(p) - bonus * echoed
+    return objective
+
+
 def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
                  repeats: Mapping[int, int], fixed: Mapping[int, int] = {},
-                 pair: Mapping = {}, bonus: float = ECHO_BONUS, rounds: int = 8) -> list[int]:
+                 pair: Mapping = {}, bonus: float = ECHO_BONUS, rounds: int = 8,
+                 objective=None) -> list[int]:
     """Where segments t.. repeat the music of s.., dance the same phrase at both (s..'s picks
-    again at t.., or t..'s at s..; either may be mirrored) if that lowers the path's cost
-    minus `bonus` per segment that dances its repeat's move; the best change first, a few rounds.
+    again at t.., or t..'s at s..; either may be mirrored) if that lowers `echo_objective`;
+    the best change first, a few rounds. A path that shows footage twice where the music does
+    not repeat takes the best change that removes that, whatever it costs.
 
     Viterbi cannot weigh this: s and t are not neighbours, and a phrase of one source danced
     twice would pass the run limit, which is there against replaying a source, not a phrase.
@@ -239,16 +275,10 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
     moves = [(src, dst, k) for t, s, k in _phrases(repeats, len(path))
              for src, dst in ((s, t), (t, s))
              if not any(u in fixed for u in range(dst, dst + k))]
-    path_cost = _path_coster(index, costs, pair)
-
-    def objective(p: list[int]) -> float:  # the bonus counts every echo, old or new
-        echoed = sum(p[t] in (p[s], int(index.twin[p[s]])) for t, s in repeats.items()
-                     if t < len(p))
-        return path_cost(p) - bonus * echoed
-
+    objective = objective or echo_objective(index, costs, repeats, pair, bonus)
+    valid = _late_repeat(index, path, fixed, repeats) is None
     for _ in range(rounds):
-        current = objective(path)
-        best, best_gain = None, 0.0
+        best, best_value = None, objective(path) if valid else np.inf
         for src, dst, k in moves:
             for mirrored in (False, True):
                 rows = [int(index.twin[r]) if mirrored else r for r in path[src:src + k]]
@@ -257,12 +287,12 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
                 trial = path[:dst] + rows + path[dst + k:]
                 if _late_repeat(index, trial, fixed, repeats) is not None:
                     continue  # the move is also danced where the music differs
-                gain = current - objective(trial)
-                if gain > best_gain:
-                    best, best_gain = trial, gain
+                value = objective(trial)
+                if value < best_value:
+                    best, best_value = trial, value
         if best is None:
             break
-        path = best
+        path, valid = best, True
     return path
 
 
@@ -276,8 +306,7 @@ def greedy_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
         if picks:
             cost = cost + pair_cost(index, np.array(picks[-1:]), all_rows,
                                     float(weights["transition"]))[0]
-            for r in picks:  # no repeats at all, like the interactive history rule
-                cost[[r, index.twin[r]] if index.twin[r] >= 0 else [r]] = np.inf
+            cost[overlapping_rows(index, picks)] = np.inf  # no repeats, like the history rule
         picks.append(int(np.argmin(cost)))
     return picks
 

@@ -22,7 +22,7 @@ from sklearn.preprocessing import RobustScaler
 from choleor.recommend.beat_align import move_alignment
 from choleor.recommend.features import MoveFeatures, mirror_id
 
-FORMAT = "choleor-recommend-index/2"  # 2: beat_align
+FORMAT = "choleor-recommend-index/3"  # 2: beat_align, 3: span
 N_COMPONENTS = 32
 RANDOM_STATE = 0
 LEVEL_GRID = np.linspace(0.0, 1.0, 101)
@@ -45,6 +45,7 @@ class LibraryIndex:
     mirrored: np.ndarray  # (N,) bool
     twin: np.ndarray  # (N,) int32 row of the mirrored twin, -1 if absent
     tempo: np.ndarray  # (N,) float32 bpm
+    span: np.ndarray  # (N, 2) float32 first and last beat of the move's footage in its source, s
     music: np.ndarray  # (N, P) float32 projected music descriptors
     music_energy: np.ndarray  # (N, 8) float32
     motion_energy: np.ndarray  # (N, 8) float32
@@ -87,6 +88,12 @@ class LibraryIndex:
         return np.ascontiguousarray(both.transpose(0, 2, 1).reshape(n, 68))
 
     @cached_property
+    def rows_by_source(self) -> list[np.ndarray]:
+        """Rows of each source code, ascending."""
+        counts = np.bincount(self.source, minlength=len(self.source_names))
+        return np.split(np.argsort(self.source, kind="stable"), np.cumsum(counts)[:-1])
+
+    @cached_property
     def log_tempo(self) -> np.ndarray:
         return np.log(self.tempo).astype(np.float32)
 
@@ -95,6 +102,31 @@ class LibraryIndex:
         arrays = [getattr(self, f.name) for f in fields(self) if f.name != "version"]
         derived = (self.motion_z, self.motion_level, self.start_flat, self.log_tempo)
         return sum(a.nbytes for a in arrays) + sum(a.nbytes for a in derived)
+
+
+def footage_overlap(index: LibraryIndex, a: Sequence[int] | np.ndarray,
+                    b: Sequence[int] | np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) True where moves a and b show the same footage: one source, spans
+    overlapping by more than 1/16 of the shorter (half a counted beat).
+
+    A move and its mirror overlap, so do windows one bar apart and a half-time move and the
+    8-beat moves inside it; consecutive clips that only touch do not.
+    """
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    sa, sb = index.span[a], index.span[b]
+    shared = (np.minimum(sa[:, None, 1], sb[None, :, 1])
+              - np.maximum(sa[:, None, 0], sb[None, :, 0]))
+    shorter = np.minimum((sa[:, 1] - sa[:, 0])[:, None], (sb[:, 1] - sb[:, 0])[None, :])
+    return (index.source[a][:, None] == index.source[b][None, :]) & (shared > shorter / 16)
+
+
+def overlapping_rows(index: LibraryIndex, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Every row showing footage of any of `rows` (the rows and their mirrors included)."""
+    found = [np.asarray(rows, dtype=np.int64)]
+    for row in found[0].tolist():
+        same = index.rows_by_source[int(index.source[row])]
+        found.append(same[footage_overlap(index, [row], same)[0]])
+    return np.unique(np.concatenate(found))
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -173,6 +205,7 @@ def build_index(moves: Sequence[MoveFeatures], version: str, n_components: int =
         style=style.astype(np.int16), style_names=style_names,
         mirrored=np.array([m.mirrored for m in moves], dtype=bool), twin=_twins(ids),
         tempo=np.array([m.tempo for m in moves], dtype=np.float32),
+        span=np.array([(m.beats[0], m.beats[-1]) for m in moves], dtype=np.float32),
         music=np.zeros((len(moves), 0), np.float32),
         music_energy=music_energy, motion_energy=motion_energy,
         beat_align=_beat_alignment(moves),

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from choleor.recommend.features import SegmentFeatures
-from choleor.recommend.index import LibraryIndex
+from choleor.recommend.index import LibraryIndex, overlapping_rows
 from choleor.recommend.scores import combine, tempo_stretch, transition_score, unary_scores
 
 #: Chosen on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py by random
@@ -38,10 +38,9 @@ def component_scores(index: LibraryIndex, segment: SegmentFeatures, prev: int | 
 
 
 def _banned_rows(index: LibraryIndex, history: Sequence[int]) -> np.ndarray:
-    """Earlier picks and their mirrored twins (a mirror is a repeat too)."""
-    rows = np.asarray(list(history), dtype=np.int64)
-    rows = np.concatenate([rows, index.twin[rows]]) if rows.size else rows
-    return rows[rows >= 0]
+    """Every move showing footage of an earlier pick: the picks, their mirrors (a mirror is a
+    repeat too), and moves cut from the same stretch of the same video."""
+    return overlapping_rows(index, list(history)) if len(history) else np.zeros(0, np.int64)
 
 
 def pick_distinct(total: np.ndarray, source: np.ndarray, need: int,
@@ -101,7 +100,8 @@ def candidates(index: LibraryIndex, segment: SegmentFeatures, prev: int | None =
     """The k best moves for `segment`, best first.
 
     prev: row of the previous segment's pick (adds the transition score).
-    history: rows picked so far; they and their mirrors are not offered again...
+    history: rows picked so far; they, their mirrors and moves sharing their footage are not
+    offered again...
     repeats_of: ...unless this segment's music repeats an earlier one: then that earlier pick
     and its mirror are offered (they may share a source; everything else is one per source).
     """

@@ -134,13 +134,14 @@ def song(rng: np.random.Generator, world: World, n_segments: int, tempo: float |
 def simple_move(move_id: str, source: str, *, tempo: float = 120.0,
                 music: np.ndarray | None = None, energy: np.ndarray | None = None,
                 start: np.ndarray = BASE_POSE, end: np.ndarray = BASE_POSE,
-                style: str = "test") -> MoveFeatures:
-    """A hand-made move: straight-line trajectory from `start` to `end` (for unit tests)."""
+                style: str = "test", at: float = 0.0) -> MoveFeatures:
+    """A hand-made move: straight-line trajectory from `start` to `end` (for unit tests),
+    cut `at` seconds into its source (moves of one source whose spans overlap are one footage)."""
     energy = np.linspace(0.2, 0.8, 8) if energy is None else np.asarray(energy, dtype=float)
     music = np.zeros(8) if music is None else np.asarray(music, dtype=float)
     u = (np.arange(65) / 64.0)[:, None, None]
     traj = start + (end - start) * u
     terms = pose_terms(traj)
     return MoveFeatures(id=move_id, source_id=source, style=style, mirrored=False, tempo=tempo,
-                        beats=np.arange(9) * 60.0 / tempo, music=music, music_energy=energy,
+                        beats=at + np.arange(9) * 60.0 / tempo, music=music, music_energy=energy,
                         motion_energy=energy.copy(), trajectory=traj, **terms)
