@@ -6,8 +6,8 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import RobustScaler
 
 from choleor.recommend import index as ix
-from choleor.recommend.auto import (MAX_RUN, auto_choreograph, greedy_choreograph, sequence_cost,
-                                    viterbi)
+from choleor.recommend.auto import (MAX_RUN, auto_choreograph, greedy_choreograph, late_repeats,
+                                    sequence_cost, viterbi)
 from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.rank import candidates
 from choleor.recommend.synthetic import BASE_POSE, library, make_world, simple_move, song
@@ -171,3 +171,18 @@ def test_auto_shows_footage_again_only_where_the_music_repeats():
     assert index.ids[picks[0]] == "A" and picks[2] not in video, index.ids[picks]
     echo = auto_choreograph(index, segs, repeats={2: 0})
     assert len({p for p in echo if p in video}) == 1, index.ids[echo]
+
+
+def test_footage_is_never_shown_twice_even_when_the_repairs_run_out():
+    """With no repair rounds the first search shows half of A twice; the last-resort pass
+    replaces the later segment with the cheapest move that shows nothing seen before."""
+    rng = np.random.default_rng(12)
+    a, b = rng.normal(size=8), rng.normal(size=8)
+    moves = [simple_move("A", "v", music=a), simple_move("A-bar-later", "v", music=a, at=2.0)]
+    moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=2.0, size=8))
+              for i in range(16)]
+    index = ix.build_index(moves, "t")
+    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+            for k, music in enumerate((a, b, a))]
+    first = auto_choreograph(index, segs, max_repairs=0)
+    assert late_repeats(index, first) == {} and {0, 1} & set(first) == {0}, index.ids[first]

@@ -2,15 +2,16 @@
 
 Cost of a sequence = sum over segments of the unary cost (music, energy, tempo, beat) + sum over cuts
 of the transition cost + a penalty for showing footage twice (a move, its mirror, or an
-overlapping cut of the same video) + a smaller one for two consecutive moves of one source. Each cost is weight x (1 - score), with the same weights
-and scores as `rank.candidates`, so the interactive and automatic paths agree on "good".
+overlapping cut of the same video) + a smaller one for two consecutive moves of one source.
+Each cost is weight x (1 - score), with the same weights and scores as `rank.candidates`, so
+the interactive and automatic paths agree on "good".
 The short list per segment = the m best by unary cost + the best follow-up of each move kept
 for the previous segment (found among the `pool` best by unary cost).
 
 A run of one source is limited exactly (the Viterbi state carries the run's length). Viterbi
 sees only neighbouring segments, so a non-adjacent repeat is removed afterwards: the moves
 showing that footage are dropped from the later segment's list and the search rerun (a few
-times at most).
+times at most; if every rerun still repeats, `_resolve` replaces what repeats).
 """
 
 from __future__ import annotations
@@ -148,25 +149,51 @@ def _short_lists(index: LibraryIndex, costs: list[np.ndarray], fixed: Mapping[in
     return lists
 
 
-def _late_repeat(index: LibraryIndex, path: list[int], fixed: Mapping[int, int],
-                 repeats: Mapping[int, int]) -> tuple[int, set[int]] | None:
-    """(segment, rows to ban there) where footage is first shown again unjustified, if anywhere.
+def late_repeats(index: LibraryIndex, path: Sequence[int], fixed: Mapping[int, int] = {},
+                 repeats: Mapping[int, int] = {}) -> dict[int, set[int]]:
+    """Segment -> rows to ban there, wherever footage is shown again unjustified.
 
     Justified: the same move or its mirror, where the music repeats the segment that first
     danced it. Part of an earlier move's footage (a window one bar later, the half-time move
-    around it) never is: the person would see that stretch of dance twice.
+    around it) never is: the person would see that stretch of dance twice. A segment is judged
+    against the earlier ones that are not themselves flagged, since those will change.
     """
     shared = footage_overlap(index, path, path)
     origin: dict[int, int] = {}  # row -> the segment that first danced it or its mirror
+    late: dict[int, set[int]] = {}
     for t, row in enumerate(path):
         for u in (np.flatnonzero(shared[t, :t]).tolist() if t not in fixed else ()):
+            if u in late:
+                continue
             echo = {path[u], int(index.twin[path[u]])}
             allowed = echo if repeats.get(t) == origin[path[u]] else set()
             if row not in allowed:
-                return t, set(overlapping_rows(index, [path[u]]).tolist()) - allowed
-        for key in (row, int(index.twin[row])):
-            origin.setdefault(key, t)
-    return None
+                late.setdefault(t, set()).update(
+                    set(overlapping_rows(index, [path[u]]).tolist()) - allowed)
+        if t not in late:
+            for key in (row, int(index.twin[row])):
+                origin.setdefault(key, t)
+    return late
+
+
+def _resolve(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
+             fixed: Mapping[int, int], repeats: Mapping[int, int], pair: Mapping) -> list[int]:
+    """The path with each segment that still shows footage again replaced, left to right, by
+    the cheapest move (its unary cost and both cuts) that shows nothing shown before: the
+    last resort when the repaired searches all failed, so the promise holds."""
+    path = list(path)
+    everything = np.arange(len(index))
+    while late := late_repeats(index, path, fixed, repeats):
+        t = min(late)
+        cost = costs[t].astype(np.float64)
+        if t > 0:
+            cost = cost + pair_cost(index, np.array(path[t - 1:t]), everything, **pair)[0]
+        if t + 1 < len(path):
+            cost = cost + pair_cost(index, everything, np.array(path[t + 1:t + 2]), **pair)[:, 0]
+        others = [path[u] for u in range(len(path)) if u != t]
+        cost[overlapping_rows(index, others)] = np.inf
+        path[t] = int(np.argmin(cost))
+    return path
 
 
 def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
@@ -206,13 +233,14 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
         # Echo every path the search finds, not only the last: dancing a phrase again where the
         # music repeats can also remove the repeat that the next repair would ban.
         echoed = echo_repeats(index, path, costs, repeats, fixed, pair, objective=objective)
-        if _late_repeat(index, echoed, fixed, repeats) is None:
+        if not late_repeats(index, echoed, fixed, repeats):
             best = min(best, (objective(echoed), echoed))
-        late = _late_repeat(index, path, fixed, repeats)
-        if late is None:
+        late = late_repeats(index, path, fixed, repeats)
+        if not late:
             break
-        banned[late[0]].update(late[1])
-    return best[1] if best[1] else echoed
+        for t, rows in late.items():
+            banned[t].update(rows)
+    return best[1] if best[1] else _resolve(index, echoed, costs, fixed, repeats, pair)
 
 
 def _path_coster(index: LibraryIndex, costs: Sequence[np.ndarray], pair: Mapping):
@@ -276,7 +304,7 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
              for src, dst in ((s, t), (t, s))
              if not any(u in fixed for u in range(dst, dst + k))]
     objective = objective or echo_objective(index, costs, repeats, pair, bonus)
-    valid = _late_repeat(index, path, fixed, repeats) is None
+    valid = not late_repeats(index, path, fixed, repeats)
     for _ in range(rounds):
         best, best_value = None, objective(path) if valid else np.inf
         for src, dst, k in moves:
@@ -285,7 +313,7 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
                 if min(rows) < 0 or rows == path[dst:dst + k]:
                     continue
                 trial = path[:dst] + rows + path[dst + k:]
-                if _late_repeat(index, trial, fixed, repeats) is not None:
+                if late_repeats(index, trial, fixed, repeats):
                     continue  # the move is also danced where the music differs
                 value = objective(trial)
                 if value < best_value:
