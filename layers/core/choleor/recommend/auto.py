@@ -30,16 +30,16 @@ UNARY = ("music", "energy", "tempo", "beat")
 #: Cost of two consecutive moves from one source. Consecutive clips of one video join
 #: perfectly, so without it the search replays the library's dances clip after clip: a copy,
 #: not new choreography. A run continues only where no other move joins nearly as well...
-SAME_SOURCE_COST = 0.4
-#: ...and never for more than this many segments (16 beats, a phrase): then it cuts.
-MAX_RUN = 2
+SAME_SOURCE_COST = 1.2
+#: ...and never for more than this many segments (24 beats): then it cuts.
+MAX_RUN = 3
 #: Cost per torso length of jump at a cut, on top of the transition score. That score saturates
 #: (every jump past ~0.3 torso scores near 0), so alone it lets the search buy a little music
 #: fit with one glaring cut; this term keeps a 0.7 jump dearer than a 0.3 one.
-JUMP_COST = 20.0
+JUMP_COST = 16.0
 #: Cost saved by dancing a segment's earlier pick again where its music repeats (ChoreoMaster's
 #: structure term): the dance takes the song's form, and the second time costs no new material.
-ECHO_BONUS = 1.0
+ECHO_BONUS = 2.5
 
 
 def unary_cost(index: LibraryIndex, segment: SegmentFeatures,

@@ -12,11 +12,12 @@ from choleor.recommend.index import LibraryIndex, overlapping_rows
 from choleor.recommend.scores import combine, tempo_stretch, transition_score, unary_scores
 
 #: Chosen on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py by random
-#: search, keeping at most ~10 % of automatic picks stretched past 20 % (tempo weighs as much
-#: as beat alignment because past that a move visibly runs slow or fast). In auto-fill the
-#: jump at cuts adds `auto.JUMP_COST` per torso length on top of the transition weight.
-DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 1.0, "energy": 4.0, "tempo": 6.0, "beat": 6.0,
-                                        "transition": 5.0}
+#: search, keeping about 10 % of automatic picks stretched past 20 % (past that a move visibly
+#: runs slow or fast), and kept because small changes to them keep the results (docs/
+#: ARCHITECTURE.md). In auto-fill the jump at cuts adds `auto.JUMP_COST` per torso length on
+#: top of the transition weight.
+DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 3.0, "energy": 6.0, "tempo": 6.0, "beat": 9.0,
+                                        "transition": 2.0}
 
 
 @dataclass

@@ -39,7 +39,7 @@ def music_score(index: LibraryIndex, music: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * d * d).astype(np.float32)
 
 
-def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 0.5
+def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 0.6
                  ) -> np.ndarray:
     """Segment loudness vs move motion energy, beat by beat: shape and level.
 
