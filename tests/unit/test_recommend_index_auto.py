@@ -186,3 +186,15 @@ def test_footage_is_never_shown_twice_even_when_the_repairs_run_out():
             for k, music in enumerate((a, b, a))]
     first = auto_choreograph(index, segs, max_repairs=0)
     assert late_repeats(index, first) == {} and {0, 1} & set(first) == {0}, index.ids[first]
+
+
+def test_a_library_smaller_than_the_interval_still_gets_a_plan():
+    """Two moves of one video for four segments: something must come back, and auto-fill
+    returns a plan instead of searching for one that cannot exist."""
+    moves = [simple_move("A", "v", music=np.arange(8.0)),
+             simple_move("B", "v", music=np.arange(8.0)[::-1], at=4.0)]
+    index = ix.build_index(moves, "t")
+    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, np.arange(8.0), np.linspace(0.2, 0.8, 8))
+            for k in range(4)]
+    picks = auto_choreograph(index, segs, max_repairs=1)
+    assert len(picks) == 4 and set(picks) <= {0, 1}

@@ -192,6 +192,8 @@ def _resolve(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
             cost = cost + pair_cost(index, everything, np.array(path[t + 1:t + 2]), **pair)[:, 0]
         others = [path[u] for u in range(len(path)) if u != t]
         cost[overlapping_rows(index, others)] = np.inf
+        if not np.isfinite(cost).any():
+            break  # the library has less footage than the interval needs
         path[t] = int(np.argmin(cost))
     return path
 
