@@ -153,19 +153,24 @@ def test_auto_dances_a_repeated_phrase_again_where_the_music_repeats():
     assert all(fresh.count(p) == 1 for p in fresh)
 
 
-def test_auto_shows_footage_again_only_where_the_music_repeats():
-    """Segments 0 and 2 have the same music, which cut A of a video and the window one bar
-    later fit best (every pose alike, so transitions do not choose). Dancing both would show
-    half of A twice, so auto-fill dances A once; where the music repeats, only A itself may
-    come back."""
+def _a_and_a_bar_later():
+    """(index, segments): segments 0 and 2 have the same music, which cut A of a video (row 0)
+    and the window one bar later (row 1) fit best; every pose is alike, so transitions do not
+    choose. 16 single-move sources fill the rest."""
     rng = np.random.default_rng(12)
     a, b = rng.normal(size=8), rng.normal(size=8)
     moves = [simple_move("A", "v", music=a), simple_move("A-bar-later", "v", music=a, at=2.0)]
     moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=2.0, size=8))
               for i in range(16)]
-    index = ix.build_index(moves, "t")
     segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
             for k, music in enumerate((a, b, a))]
+    return ix.build_index(moves, "t"), segs
+
+
+def test_auto_shows_footage_again_only_where_the_music_repeats():
+    """Dancing both A and the window one bar later would show half of A twice, so auto-fill
+    dances A once; where the music repeats, only A itself may come back."""
+    index, segs = _a_and_a_bar_later()
     video = {0, 1}  # rows of A and A-bar-later
     picks = auto_choreograph(index, segs)
     assert index.ids[picks[0]] == "A" and picks[2] not in video, index.ids[picks]
@@ -174,16 +179,9 @@ def test_auto_shows_footage_again_only_where_the_music_repeats():
 
 
 def test_footage_is_never_shown_twice_even_when_the_repairs_run_out():
-    """With no repair rounds the first search shows half of A twice; the last-resort pass
-    replaces the later segment with the cheapest move that shows nothing seen before."""
-    rng = np.random.default_rng(12)
-    a, b = rng.normal(size=8), rng.normal(size=8)
-    moves = [simple_move("A", "v", music=a), simple_move("A-bar-later", "v", music=a, at=2.0)]
-    moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=2.0, size=8))
-              for i in range(16)]
-    index = ix.build_index(moves, "t")
-    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
-            for k, music in enumerate((a, b, a))]
+    """With no repair rounds the first search shows A twice; the last-resort pass replaces the
+    later segment with the cheapest move that shows nothing seen before."""
+    index, segs = _a_and_a_bar_later()
     first = auto_choreograph(index, segs, max_repairs=0)
     assert late_repeats(index, first) == {} and {0, 1} & set(first) == {0}, index.ids[first]
 
