@@ -4,13 +4,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test setup setup-test system-deps pose-model clean-data
+.PHONY: run test lint setup setup-test system-deps pose-model clean-data
 
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
 
-test: setup-test
+test: setup-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (config in pyproject.toml): lint, and the format the code is kept in.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model
 

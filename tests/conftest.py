@@ -22,8 +22,16 @@ def local_stack(tmp_path_factory):
     """DynamoDB Local and s3rver on free ports, provisioned from template.yaml."""
     from choleor.stack.session import owned_stack
 
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3",
-                                            "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "AWS_ENDPOINT_URL_DYNAMODB",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+        )
+    }
     data = tmp_path_factory.mktemp("stack")
     with owned_stack(data) as stack:
         yield stack
@@ -101,7 +109,9 @@ def ready_song(api):
 
     clip = DATA / "beats" / "omsx_modern_motion.flac"
     data = clip.read_bytes()
-    out = requests.post(f"{api}/api/songs", json={"filename": clip.name, "size": len(data)}, timeout=10).json()
+    out = requests.post(
+        f"{api}/api/songs", json={"filename": clip.name, "size": len(data)}, timeout=10
+    ).json()
     requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=30)
     job = requests.post(f"{api}/api/songs/{out['song']['id']}/analyze", timeout=30).json()["job"]
     assert wait_job(api, job["id"])["status"] == "done"

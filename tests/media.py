@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from tests.conftest import DATA
@@ -19,7 +19,7 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _render(take: str, seconds: float, out_dir: str) -> Path:
     from choleor.mocap.render_take import render_take
 
@@ -41,7 +41,22 @@ def without_audio(video: Path, out: Path) -> Path:
 
 def nobody_dancing(out: Path, seconds: float = 12.0) -> Path:
     """An empty room with music."""
-    ffmpeg("-f", "lavfi", "-i", f"color=c=0x8899aa:s=640x360:r=30:d={seconds}",
-           "-i", str(DATA / "beats" / "h2_tr808kit_demo_x2.flac"), "-t", str(seconds),
-           "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"color=c=0x8899aa:s=640x360:r=30:d={seconds}",
+        "-i",
+        str(DATA / "beats" / "h2_tr808kit_demo_x2.flac"),
+        "-t",
+        str(seconds),
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(out),
+    )
     return out

@@ -21,6 +21,7 @@ def route(path: str, **kwargs):
 
     (Chalice catches view exceptions before any middleware sees them.)
     """
+
     def wrap(fn):
         @functools.wraps(fn)
         def view(*args, **kw):
@@ -28,7 +29,9 @@ def route(path: str, **kwargs):
                 return fn(*args, **kw)
             except ChoreError as exc:
                 return Response(body={"error": exc.message}, status_code=exc.status)
+
         return app.route(path, **kwargs)(view)
+
     return wrap
 
 
@@ -46,7 +49,7 @@ def body() -> dict:
     try:
         data = app.current_request.json_body
     except Exception:
-        raise BadInput("the request body is not valid JSON")
+        raise BadInput("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadInput("the request body must be a JSON object")
     return data
@@ -59,10 +62,11 @@ def query_float(name: str) -> float | None:
     try:
         return float(value)
     except ValueError:
-        raise BadInput(f"{name} must be a number of seconds, not {value!r}")
+        raise BadInput(f"{name} must be a number of seconds, not {value!r}") from None
 
 
 # --- songs -------------------------------------------------------------------
+
 
 @route("/api/songs", methods=["POST"])
 def create_song():
@@ -101,6 +105,7 @@ def song_segments(song_id):
 
 # --- dance library -------------------------------------------------------------
 
+
 def admin_key_header() -> str | None:
     return app.current_request.headers.get("x-admin-key")
 
@@ -111,8 +116,13 @@ def create_source():
     size = data.get("size")
     if size is not None and not isinstance(size, int):
         raise BadInput("size must be a whole number of bytes")
-    out = usecases.create_source(str(data.get("filename") or ""), admin_key_header(), size=size,
-                                 style=data.get("style"), title=data.get("title"))
+    out = usecases.create_source(
+        str(data.get("filename") or ""),
+        admin_key_header(),
+        size=size,
+        style=data.get("style"),
+        title=data.get("title"),
+    )
     return Response(body=out, status_code=201)
 
 
@@ -148,6 +158,7 @@ def library_stats():
 
 
 # --- choreographies --------------------------------------------------------------
+
 
 def token() -> str | None:
     req = app.current_request
@@ -204,6 +215,7 @@ def video(choreo_id):
 
 
 # --- jobs --------------------------------------------------------------------
+
 
 @route("/api/jobs/{job_id}", methods=["GET"])
 def get_job(job_id):

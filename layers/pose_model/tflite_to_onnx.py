@@ -20,7 +20,6 @@ import onnx
 import tflite
 from onnx import TensorProto, helper, numpy_helper
 from tflite.BuiltinOperator import BuiltinOperator
-
 from tflite_weights import ConversionError, buffer_bytes, densify  # beside this file
 
 OPSET = 17
@@ -159,8 +158,16 @@ def _conv(b: _Builder, op, ins: list[int], depthwise: bool) -> _Value:
     inputs = [b.as_nchw(ins[0]), b.add_const(weights, "w")]
     if len(ins) > 2 and ins[2] >= 0:
         inputs.append(b.add_const(b.constant(ins[2]).astype(np.float32), "b"))
-    out = b.node("Conv", inputs, "conv", kernel_shape=kernel, strides=strides,
-                 dilations=dilations, pads=pads, group=group)
+    out = b.node(
+        "Conv",
+        inputs,
+        "conv",
+        kernel_shape=kernel,
+        strides=strides,
+        dilations=dilations,
+        pads=pads,
+        group=group,
+    )
     return _Value(b.activation(out, opts.FusedActivationFunction()), nchw=True)
 
 
@@ -201,8 +208,7 @@ def _max_pool(b: _Builder, op, ins: list[int]) -> _Value:
         pads = _same_pads(b.shape(ins[0])[1:3], kernel, strides, [1, 1])
     else:
         pads = [0, 0, 0, 0]
-    out = b.node("MaxPool", [b.as_nchw(ins[0])], "maxpool", kernel_shape=kernel,
-                 strides=strides, pads=pads)
+    out = b.node("MaxPool", [b.as_nchw(ins[0])], "maxpool", kernel_shape=kernel, strides=strides, pads=pads)
     return _Value(b.activation(out, opts.FusedActivationFunction()), nchw=True)
 
 
@@ -216,8 +222,13 @@ def _resize_bilinear(b: _Builder, op, ins: list[int], out_index: int) -> _Value:
         mode = "asymmetric"
     n, h, w, c = b.shape(out_index)
     sizes = b.add_const(np.array([n, c, h, w], np.int64), "sizes")
-    out = b.node("Resize", [b.as_nchw(ins[0]), "", "", sizes], "resize", mode="linear",
-                 coordinate_transformation_mode=mode)
+    out = b.node(
+        "Resize",
+        [b.as_nchw(ins[0]), "", "", sizes],
+        "resize",
+        mode="linear",
+        coordinate_transformation_mode=mode,
+    )
     return _Value(out, nchw=True)
 
 
@@ -306,8 +317,9 @@ def _prune(b: _Builder, outputs: list[str]) -> None:
     b.initializers = [t for t in b.initializers if t.name in needed]
 
 
-def convert(tflite_bytes: bytes, graph_name: str = "model",
-            drop_outputs: tuple[str, ...] = ()) -> onnx.ModelProto:
+def convert(
+    tflite_bytes: bytes, graph_name: str = "model", drop_outputs: tuple[str, ...] = ()
+) -> onnx.ModelProto:
     """Convert the first subgraph of a float TFLite model to an ONNX model.
 
     `drop_outputs` names TFLite outputs to leave out together with the part
@@ -322,21 +334,25 @@ def convert(tflite_bytes: bytes, graph_name: str = "model",
         b.values[index] = _Value(graph.Tensors(index).Name().decode())
     for i in range(graph.OperatorsLength()):
         _convert_op(b, graph.Operators(i))
-    outputs = [int(i) for i in graph.OutputsAsNumpy()
-               if graph.Tensors(int(i)).Name().decode() not in drop_outputs]
+    outputs = [
+        int(i) for i in graph.OutputsAsNumpy() if graph.Tensors(int(i)).Name().decode() not in drop_outputs
+    ]
     for index in outputs:
         out_name = graph.Tensors(index).Name().decode()
         b.nodes.append(helper.make_node("Identity", [b.as_nhwc(index)], [out_name], name=out_name))
     _prune(b, [graph.Tensors(i).Name().decode() for i in outputs])
     onnx_graph = helper.make_graph(
-        b.nodes, graph_name,
+        b.nodes,
+        graph_name,
         [_value_info(b, i) for i in inputs],
         [_value_info(b, i) for i in outputs],
         initializer=b.initializers,
     )
     result = helper.make_model(
-        onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="choleor-tflite_to_onnx", producer_version="1",
+        onnx_graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="choleor-tflite_to_onnx",
+        producer_version="1",
     )
     result.ir_version = IR_VERSION
     onnx.checker.check_model(result)

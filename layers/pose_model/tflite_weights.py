@@ -15,7 +15,7 @@ def buffer_bytes(model: tflite.Model, raw: bytes, tensor: tflite.Tensor) -> byte
     if buf is None:
         return None
     if buf.Offset() > 1:  # large models keep data after the flatbuffer
-        return raw[buf.Offset(): buf.Offset() + buf.Size()]
+        return raw[buf.Offset() : buf.Offset() + buf.Size()]
     if buf.DataLength() == 0:
         return None
     return buf.DataAsNumpy().tobytes()
@@ -48,7 +48,7 @@ def densify(values: np.ndarray, shape: list[int], sparsity) -> np.ndarray:
             size = meta.DenseSize()
             coord = np.tile(np.arange(size), positions.size)
             coords = [np.repeat(c, size) for c in coords]
-            positions = (np.repeat(positions, size) * size + coord)
+            positions = np.repeat(positions, size) * size + coord
         else:
             segments = _index_vector(meta, "Segments")
             indices = _index_vector(meta, "Indices")

@@ -18,8 +18,14 @@ from __future__ import annotations
 
 import os
 
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
-           "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+for _v in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ.setdefault(_v, "1")
 
 import json  # noqa: E402
@@ -70,9 +76,16 @@ def score_clip(clip: dict, analysis, librosa_beats) -> dict:
     starts = np.array([s.start for s in analysis.segments])
     share = float(np.mean(np.min(np.abs(starts[:, None] - dbs[None]), axis=1) < 0.07)) if len(starts) else 0.0
     return {
-        "file": clip["file"], "F": f, "F_written": f_written, "F_librosa": _f(gt, librosa_beats),
-        "CMLt": cmlt, "AMLt": amlt, "tempo": analysis.tempo, "gt_bpm": clip["bpm"],
-        "downbeat_share": share, "n_segments": len(starts),
+        "file": clip["file"],
+        "F": f,
+        "F_written": f_written,
+        "F_librosa": _f(gt, librosa_beats),
+        "CMLt": cmlt,
+        "AMLt": amlt,
+        "tempo": analysis.tempo,
+        "gt_bpm": clip["bpm"],
+        "downbeat_share": share,
+        "n_segments": len(starts),
     }
 
 
@@ -80,15 +93,42 @@ def memory_10min(clip: Path) -> dict:
     """Tile `clip` to 10 minutes (mp3, like an upload) and analyse it in a fresh process."""
     with tempfile.TemporaryDirectory() as tmp:
         song = Path(tmp) / "ten_minutes.mp3"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(clip), "-t", "600",
-                        "-ac", "2", "-ar", "44100", "-b:a", "192k", str(song)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-stream_loop",
+                "-1",
+                "-i",
+                str(clip),
+                "-t",
+                "600",
+                "-ac",
+                "2",
+                "-ar",
+                "44100",
+                "-b:a",
+                "192k",
+                str(song),
+            ],
+            check=True,
+        )
         # A first process fills numba's on-disk cache (as any earlier analysis on the machine
         # would); the measured process then loads the compiled code instead of compiling it.
         subprocess.run([sys.executable, "-c", _MEM_CHILD, str(song)], check=True, capture_output=True)
-        out = subprocess.run([sys.executable, "-c", _MEM_CHILD, str(song)], check=True,
-                             capture_output=True, text=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", _MEM_CHILD, str(song)], check=True, capture_output=True, text=True
+        ).stdout.split()
     secs, dur, n_beats, rss = map(float, out[-4:])
-    return {"seconds": secs, "duration": dur, "speed_ratio": secs / dur, "beats": int(n_beats), "peak_rss_mb": rss}
+    return {
+        "seconds": secs,
+        "duration": dur,
+        "speed_ratio": secs / dur,
+        "beats": int(n_beats),
+        "peak_rss_mb": rss,
+    }
 
 
 def cpu_seconds() -> float:
@@ -126,7 +166,8 @@ def run() -> dict:
     fs = [r["F"] for r in rows]
     return {
         "clips": rows,
-        "mean_F": float(np.mean(fs)), "min_F": float(np.min(fs)),
+        "mean_F": float(np.mean(fs)),
+        "min_F": float(np.min(fs)),
         "mean_F_librosa": float(np.mean([r["F_librosa"] for r in rows])),
         "mean_downbeat_share": float(np.mean([r["downbeat_share"] for r in rows])),
         "max_speed_ratio": float(max(r["speed_ratio"] for r in rows)),
@@ -136,24 +177,33 @@ def run() -> dict:
 
 
 def print_table(res: dict) -> None:
-    print(f"{'clip':32s} {'F ours':>7s} {'F lib':>6s} {'CMLt':>5s} {'AMLt':>5s} {'bpm ours/gt':>12s} "
-          f"{'downb':>6s} {'speed':>7s}")
+    print(
+        f"{'clip':32s} {'F ours':>7s} {'F lib':>6s} {'CMLt':>5s} {'AMLt':>5s} {'bpm ours/gt':>12s} "
+        f"{'downb':>6s} {'speed':>7s}"
+    )
     for r in res["clips"]:
-        print(f"{r['file']:32s} {r['F']:7.3f} {r['F_librosa']:6.3f} {r['CMLt']:5.2f} {r['AMLt']:5.2f} "
-              f"{r['tempo']:6.1f}/{r['gt_bpm']:<5.0f} {r['downbeat_share']:6.2f} {r['speed_ratio']:7.4f}")
+        print(
+            f"{r['file']:32s} {r['F']:7.3f} {r['F_librosa']:6.3f} {r['CMLt']:5.2f} {r['AMLt']:5.2f} "
+            f"{r['tempo']:6.1f}/{r['gt_bpm']:<5.0f} {r['downbeat_share']:6.2f} {r['speed_ratio']:7.4f}"
+        )
     m = res["ten_minutes"]
-    print(f"{'mean':32s} {res['mean_F']:7.3f} {res['mean_F_librosa']:6.3f}{'':26s}"
-          f"{res['mean_downbeat_share']:6.2f} {res['max_speed_ratio']:7.4f} (max)")
+    print(
+        f"{'mean':32s} {res['mean_F']:7.3f} {res['mean_F_librosa']:6.3f}{'':26s}"
+        f"{res['mean_downbeat_share']:6.2f} {res['max_speed_ratio']:7.4f} (max)"
+    )
     print(f"min F {res['min_F']:.3f}; warm-up (numba JIT) first call {res['warmup_seconds']:.1f} s")
-    print(f"10-minute mp3: {m['seconds']:.1f} s ({m['speed_ratio']:.4f}x, fresh process, numba cache warm), "
-          f"{m['beats']} beats, peak RSS {m['peak_rss_mb']:.0f} MB")
+    print(
+        f"10-minute mp3: {m['seconds']:.1f} s ({m['speed_ratio']:.4f}x, fresh process, numba cache warm), "
+        f"{m['beats']} beats, peak RSS {m['peak_rss_mb']:.0f} MB"
+    )
 
 
 @pytest.mark.slow
 def test_bench_beats():
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, __file__, "--json"], check=True, capture_output=True, text=True,
-                         env=env, timeout=900).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--json"], check=True, capture_output=True, text=True, env=env, timeout=900
+    ).stdout
     res = json.loads(out)
     assert res["mean_F"] >= TARGET_MEAN, res
     assert res["min_F"] >= TARGET_MIN, res

@@ -32,12 +32,51 @@ def make_videos(tmp: Path) -> tuple[Path, Path]:
     base = tmp / "take.mp4"
     render_take(TAKE, base)
     one_minute = tmp / "60s-720p.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "1", "-i", str(base), "-t", "60",
-                    "-c", "copy", str(one_minute)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "1",
+            "-i",
+            str(base),
+            "-t",
+            "60",
+            "-c",
+            "copy",
+            str(one_minute),
+        ],
+        check=True,
+    )
     five_minutes = tmp / "300s-1080p.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "8", "-i", str(base), "-t", "300",
-                    "-vf", "scale=1920:1080", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                    "-c:a", "aac", str(five_minutes)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "8",
+            "-i",
+            str(base),
+            "-t",
+            "300",
+            "-vf",
+            "scale=1920:1080",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(five_minutes),
+        ],
+        check=True,
+    )
     return one_minute, five_minutes
 
 
@@ -48,8 +87,13 @@ def ingest_child(path: str) -> dict:
     started = time.perf_counter()
     result = ingest_file(path, source_id="bench")
     wall = time.perf_counter() - started
-    return {"seconds": wall, "duration": result.duration, "frames": result.frames,
-            "moves": len(result.moves), "peak_mb": vm_hwm_mb()}
+    return {
+        "seconds": wall,
+        "duration": result.duration,
+        "frames": result.frames,
+        "moves": len(result.moves),
+        "peak_mb": vm_hwm_mb(),
+    }
 
 
 def vm_hwm_mb() -> float:
@@ -60,8 +104,13 @@ def vm_hwm_mb() -> float:
 
 
 def measure(path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
-                         check=True, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -76,12 +125,14 @@ def run() -> dict:
 
 def table(r: dict) -> str:
     s, m = r["speed_720p_60s"], r["memory_1080p_300s"]
-    return "\n".join([
-        f"60 s 720p30:   {s['seconds']:.1f} s  ({s['realtime_x']:.2f}x real time, target >= {TARGET_SPEED}x), "
-        f"{s['frames']} frames, {s['moves']} moves, peak {s['peak_mb']:.0f} MB",
-        f"300 s 1080p30: {m['seconds']:.1f} s, {m['frames']} frames, {m['moves']} moves, "
-        f"peak {m['peak_mb']:.0f} MB (target <= {TARGET_MEMORY_MB} MB)",
-    ])
+    return "\n".join(
+        [
+            f"60 s 720p30:   {s['seconds']:.1f} s  ({s['realtime_x']:.2f}x real time, target >= {TARGET_SPEED}x), "
+            f"{s['frames']} frames, {s['moves']} moves, peak {s['peak_mb']:.0f} MB",
+            f"300 s 1080p30: {m['seconds']:.1f} s, {m['frames']} frames, {m['moves']} moves, "
+            f"peak {m['peak_mb']:.0f} MB (target <= {TARGET_MEMORY_MB} MB)",
+        ]
+    )
 
 
 @pytest.mark.slow

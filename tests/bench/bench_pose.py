@@ -93,10 +93,15 @@ def bench_variant(video: Path, variant: str, rounds: int = ROUNDS, head: int = 1
         ratios.append(ms / alone)
     track = estimate_video(video, variant=variant)
     return {
-        "variant": variant, "frames": frames, "tracked": len(tensors),
-        "detector_runs": detector_runs, "present": int(track.present.sum()),
-        "e2e_ms": float(np.median(e2e)), "fps": 1000.0 / float(np.median(e2e)),
-        "model_ms": float(np.median(model)), "overhead": float(np.median(ratios)),
+        "variant": variant,
+        "frames": frames,
+        "tracked": len(tensors),
+        "detector_runs": detector_runs,
+        "present": int(track.present.sum()),
+        "e2e_ms": float(np.median(e2e)),
+        "fps": 1000.0 / float(np.median(e2e)),
+        "model_ms": float(np.median(model)),
+        "overhead": float(np.median(ratios)),
         "overhead_rounds": [round(r, 3) for r in ratios],
     }
 
@@ -117,8 +122,10 @@ def table(rows: list[dict]) -> str:
         "-------  ------  -------  --------  ------  -------  --------  ---------",
     ]
     for r in rows:
-        lines.append(f"{r['variant']:<7}  {r['frames']:>6}  {r['tracked']:>7}  {r['detector_runs']:>8}  "
-                     f"{r['e2e_ms']:>6.2f}  {r['fps']:>7.1f}  {r['model_ms']:>8.2f}  {r['overhead']:>9.2f}")
+        lines.append(
+            f"{r['variant']:<7}  {r['frames']:>6}  {r['tracked']:>7}  {r['detector_runs']:>8}  "
+            f"{r['e2e_ms']:>6.2f}  {r['fps']:>7.1f}  {r['model_ms']:>8.2f}  {r['overhead']:>9.2f}"
+        )
     lines.append(f"targets: full >= {TARGET_FPS_FULL:.0f} fps, e2e/model <= {TARGET_OVERHEAD}")
     return "\n".join(lines)
 
@@ -136,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 @pytest.mark.slow
 def test_pose_speed_on_one_core():
     # A child process, so pinning to one CPU does not leak into other tests.
-    out = subprocess.run([sys.executable, __file__, "--json"], capture_output=True,
-                         text=True, check=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, __file__, "--json"], capture_output=True, text=True, check=True, timeout=600
+    )
     rows = {r["variant"]: r for r in json.loads(out.stdout.strip().splitlines()[-1])}
     print("\n" + table(list(rows.values())))
     for r in rows.values():
@@ -151,7 +159,8 @@ def test_pose_speed_on_one_core():
     # everything else from the caches. This bound guards against regressions.
     assert rows["full"]["overhead"] <= OVERHEAD_GUARD, (
         f"e2e/model {rows['full']['overhead']:.2f} (e2e {rows['full']['e2e_ms']:.1f} ms, "
-        f"model {rows['full']['model_ms']:.1f} ms)")
+        f"model {rows['full']['model_ms']:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,14 +25,22 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "default_library_moves.npz"
 SONGS = ROOT / "data" / "beats"
 START, END, TAIL = 5.0, 35.0, 2.0
-ARRAYS = ("beats", "music", "music_energy", "motion_energy", "pose_start", "pose_end",
-          "vel_start", "vel_end", "trajectory")
+ARRAYS = (
+    "beats",
+    "music",
+    "music_energy",
+    "motion_energy",
+    "pose_start",
+    "pose_end",
+    "vel_start",
+    "vel_end",
+    "trajectory",
+)
 
 
 def export(data_dir: Path, out: Path = FIXTURE) -> int:
@@ -44,11 +52,15 @@ def export(data_dir: Path, out: Path = FIXTURE) -> int:
         moves = [m for s in catalog.ready_sources() for m in catalog.load_features(s)]
     arrays = {f: np.stack([getattr(m, f) for m in moves]).astype(np.float32) for f in ARRAYS}
     arrays["trajectory"] = arrays["trajectory"].astype(np.float16)  # keeps the fixture small
-    np.savez_compressed(out, **arrays, ids=np.array([m.id for m in moves]),
-                        source_id=np.array([m.source_id for m in moves]),
-                        style=np.array([m.style for m in moves]),
-                        mirrored=np.array([m.mirrored for m in moves]),
-                        tempo=np.array([m.tempo for m in moves], np.float32))
+    np.savez_compressed(
+        out,
+        **arrays,
+        ids=np.array([m.id for m in moves]),
+        source_id=np.array([m.source_id for m in moves]),
+        style=np.array([m.style for m in moves]),
+        mirrored=np.array([m.mirrored for m in moves]),
+        tempo=np.array([m.tempo for m in moves], np.float32),
+    )
     return len(moves)
 
 
@@ -56,16 +68,26 @@ def load_moves(path: Path = FIXTURE) -> list:
     from choleor.recommend.features import MoveFeatures
 
     with np.load(path) as z:
-        return [MoveFeatures(id=str(z["ids"][i]), source_id=str(z["source_id"][i]),
-                             style=str(z["style"][i]), mirrored=bool(z["mirrored"][i]),
-                             tempo=float(z["tempo"][i]),
-                             **{f: z[f][i].astype(np.float32) for f in ARRAYS})
-                for i in range(len(z["ids"]))]
+        return [
+            MoveFeatures(
+                id=str(z["ids"][i]),
+                source_id=str(z["source_id"][i]),
+                style=str(z["style"][i]),
+                mirrored=bool(z["mirrored"][i]),
+                tempo=float(z["tempo"][i]),
+                **{f: z[f][i].astype(np.float32) for f in ARRAYS},
+            )
+            for i in range(len(z["ids"]))
+        ]
 
 
 def _duration(path: Path) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
-                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout)
 
 
@@ -79,7 +101,8 @@ def intervals(song: Path, held_out: bool = False) -> list[tuple[float, float]]:
 def run(seeds: int = 20, held_out: bool = False) -> dict[str, dict]:
     """{interval name: {method: {metric: value}}} over the shipped songs."""
     from choleor.compose import interval_segments
-    from choleor.recommend import index as ix, metrics
+    from choleor.recommend import index as ix
+    from choleor.recommend import metrics
 
     moves = load_moves()
     index = ix.build_index(moves, "fixture")
@@ -110,7 +133,7 @@ def losses(results: dict[str, dict]) -> list[str]:
 def table(results: dict[str, dict]) -> str:
     from choleor.recommend.metrics import METRICS, REPORTED
 
-    METRICS = METRICS + REPORTED  # noqa: N806 (the table shows the reported share too)
+    METRICS = METRICS + REPORTED
     head = f"{'song':<26}{'method':<14}" + "".join(f"{m:>17}" for m in METRICS)
     lines = [head, "-" * len(head)]
     for song, row in results.items():
@@ -121,15 +144,18 @@ def table(results: dict[str, dict]) -> str:
         lines.append(f"{'MEAN':<26}{method:<14}" + "".join(f"{mean[m]:>17.3f}" for m in METRICS))
     lost = losses(results)
     n = len(results) * (len(METRICS) - len(REPORTED))
-    lines.append(f"ours strictly better than both on {n - len(lost)}/{n}; not on: {', '.join(lost) or 'none'}")
+    lines.append(
+        f"ours strictly better than both on {n - len(lost)}/{n}; not on: {', '.join(lost) or 'none'}"
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--held-out", action="store_true",
-                        help="evaluate the songs' first 16 s and the rest instead")
+    parser.add_argument(
+        "--held-out", action="store_true", help="evaluate the songs' first 16 s and the rest instead"
+    )
     parser.add_argument("--export", type=Path, metavar="DATA_DIR")
     args = parser.parse_args(argv)
     if args.export:
@@ -156,8 +182,10 @@ def test_quality_on_the_default_library():
         assert ours["stretched"] < rnd["stretched"], song
     # On average over the songs, better than both on every metric. (2020 wins a few cells by
     # showing one clip over and over, which our variety rules forbid; see docs/LIBRARY.md.)
-    mean = {k: {m: np.mean([r[k][m] for r in results.values()]) for m in METRICS + ("stretched",)}
-            for k in ("ours", "random", "original2020")}
+    mean = {
+        k: {m: np.mean([r[k][m] for r in results.values()]) for m in METRICS + ("stretched",)}
+        for k in ("ours", "random", "original2020")
+    }
     for other in ("random", "original2020"):
         assert mean["ours"]["transition_jump"] < mean[other]["transition_jump"]
         for m in METRICS[1:]:

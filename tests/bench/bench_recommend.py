@@ -62,12 +62,17 @@ def speed(sources: int = 2000, pieces: int = 25, calls: int = 200) -> dict:
         t0 = time.perf_counter()
         auto_choreograph(index, segs)
         auto.append(time.perf_counter() - t0)
-    return {"moves": len(index), "build_s": build_s, "load_s": load_s,
-            "p50_ms": 1e3 * float(np.percentile(wall, 50)),
-            "p95_ms": 1e3 * float(np.percentile(wall, 95)),
-            "cpu_p95_ms": 1e3 * float(np.percentile(cpu, 95)),
-            "auto16_s": float(np.min(auto)), "index_mb": index.nbytes() / 1e6,
-            "npz_mb": len(data) / 1e6}
+    return {
+        "moves": len(index),
+        "build_s": build_s,
+        "load_s": load_s,
+        "p50_ms": 1e3 * float(np.percentile(wall, 50)),
+        "p95_ms": 1e3 * float(np.percentile(wall, 95)),
+        "cpu_p95_ms": 1e3 * float(np.percentile(cpu, 95)),
+        "auto16_s": float(np.min(auto)),
+        "index_mb": index.nbytes() / 1e6,
+        "npz_mb": len(data) / 1e6,
+    }
 
 
 def quality(sources: int = 60, pieces: int = 24, songs: int = 3, seeds: int = 20) -> dict:
@@ -76,19 +81,25 @@ def quality(sources: int = 60, pieces: int = 24, songs: int = 3, seeds: int = 20
     moves = synthetic.library(rng, world, sources, pieces)
     index = ix.build_index(moves, "quality")
     trajectories = np.stack([m.trajectory for m in moves]).astype(np.float32)
-    runs = [metrics.evaluate(index, trajectories, synthetic.song(rng, world, 16), seeds=seeds)
-            for _ in range(songs)]
-    return {name: {k: float(np.mean([r[name][k] for r in runs])) for k in metrics.METRICS}
-            for name in runs[0]}
+    runs = [
+        metrics.evaluate(index, trajectories, synthetic.song(rng, world, 16), seeds=seeds)
+        for _ in range(songs)
+    ]
+    return {
+        name: {k: float(np.mean([r[name][k] for r in runs])) for k in metrics.METRICS} for name in runs[0]
+    }
 
 
 def table(s: dict, q: dict) -> str:
-    lines = [f"moves {s['moves']}: build {s['build_s']:.1f} s, load {s['load_s']:.2f} s, "
-             f"candidates p50 {s['p50_ms']:.1f} ms p95 {s['p95_ms']:.1f} ms "
-             f"(CPU p95 {s['cpu_p95_ms']:.1f} ms), "
-             f"auto(16) best of 3 {s['auto16_s']:.2f} s, index {s['index_mb']:.0f} MB "
-             f"(npz {s['npz_mb']:.0f} MB)", "",
-             f"{'method':<14}" + "".join(f"{k:>17}" for k in metrics.METRICS)]
+    lines = [
+        f"moves {s['moves']}: build {s['build_s']:.1f} s, load {s['load_s']:.2f} s, "
+        f"candidates p50 {s['p50_ms']:.1f} ms p95 {s['p95_ms']:.1f} ms "
+        f"(CPU p95 {s['cpu_p95_ms']:.1f} ms), "
+        f"auto(16) best of 3 {s['auto16_s']:.2f} s, index {s['index_mb']:.0f} MB "
+        f"(npz {s['npz_mb']:.0f} MB)",
+        "",
+        f"{'method':<14}" + "".join(f"{k:>17}" for k in metrics.METRICS),
+    ]
     for name, row in q.items():
         lines.append(f"{name:<14}" + "".join(f"{row[k]:>17.3f}" for k in metrics.METRICS))
     return "\n".join(lines)

@@ -53,10 +53,15 @@ def plan_over(clips: list, beats: list[float], song: Path, count: int):
 
     from choleor.render import Piece, build_plan
 
-    beats = beats[4:4 + 8 * count + 1]
-    pieces = [Piece(k, tuple(beats[8 * k:8 * k + 9]),
-                    dataclasses.replace(clips[k % len(clips)], mirrored=bool(k // len(clips) % 2)))
-              for k in range(count)]
+    beats = beats[4 : 4 + 8 * count + 1]
+    pieces = [
+        Piece(
+            k,
+            tuple(beats[8 * k : 8 * k + 9]),
+            dataclasses.replace(clips[k % len(clips)], mirrored=bool(k // len(clips) % 2)),
+        )
+        for k in range(count)
+    ]
     return build_plan(pieces, song, beats[0], beats[-1])
 
 
@@ -69,13 +74,23 @@ def child_render(folder: Path, out: Path) -> None:
     plan = plan_over(clips, song_beats(SONG_30S), DATA / "beats" / SONG_30S, 8)
     before = _cpu_seconds()
     result = render(plan, out)
-    print(json.dumps({"seconds": result.seconds, "frames": result.frames, "duration": result.duration,
-                      "cpu_s": _cpu_seconds() - before,
-                      # VmHWM: ru_maxrss would carry over the test runner's size through fork+exec
-                      "self_mb": next(int(ln.split()[1]) for ln in open("/proc/self/status")
-                                      if ln.startswith("VmHWM:")) / 1024,
-                      # the largest of the ffmpeg decoders/encoder this render ran
-                      "kids_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": result.seconds,
+                "frames": result.frames,
+                "duration": result.duration,
+                "cpu_s": _cpu_seconds() - before,
+                # VmHWM: ru_maxrss would carry over the test runner's size through fork+exec
+                "self_mb": next(
+                    int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:")
+                )
+                / 1024,
+                # the largest of the ffmpeg decoders/encoder this render ran
+                "kids_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def _cpu_seconds() -> float:
@@ -92,8 +107,12 @@ def _clip(folder: Path, name: str):
 
 def bench_render(folder: Path) -> dict:
     out = folder / "render30.mp4"
-    done = subprocess.run([sys.executable, __file__, "--child-render", str(folder), str(out)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child-render", str(folder), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     # Measured inside the child: this process's RUSAGE_CHILDREN would also count every earlier
     # child of the test run (other benches, the browser).
@@ -114,8 +133,15 @@ def bench_baseline(folder: Path) -> tuple[float, float]:
     settings = RenderSettings()
     video = ffmpeg.input(str(folder / "render30.mp4"))["v"]
     audio = audio_input(DATA / "beats" / SONG_30S, beats[4], beats[4 + 64])
-    stream = ffmpeg.output(video, audio, str(folder / "baseline.mp4"), format="mp4", movflags="+faststart",
-                           **video_args(settings), **audio_args(settings))
+    stream = ffmpeg.output(
+        video,
+        audio,
+        str(folder / "baseline.mp4"),
+        format="mp4",
+        movflags="+faststart",
+        **video_args(settings),
+        **audio_args(settings),
+    )
     args = stream.global_args("-loglevel", "error", "-nostdin").overwrite_output().compile()
     started, cpu = time.perf_counter(), _cpu_seconds()
     subprocess.run(args, check=True)
@@ -127,8 +153,22 @@ def bench_join(folder: Path, clips: list, repeats: int) -> dict:
     from tests.integration.render_clips import DATA, song_beats
 
     song = folder / "loop96.flac"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "2", "-i", str(DATA / "beats" / LOOP_SONG),
-                    "-c:a", "flac", str(song)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "2",
+            "-i",
+            str(DATA / "beats" / LOOP_SONG),
+            "-c:a",
+            "flac",
+            str(song),
+        ],
+        check=True,
+    )
     beats = [t + 32.0 * j for j in range(3) for t in song_beats(LOOP_SONG)]
     plan = plan_over(clips, beats, song, 16)
     started = time.perf_counter()
@@ -155,26 +195,47 @@ def run(repeats: int = 2) -> dict:
         cpu_ratio = min(r["cpu_s"] for r in renders) / min(b[1] for b in baselines)
         join = bench_join(folder, clips, repeats=3)
     return {
-        "frames": best["frames"], "video_s": best["duration"],
-        "render_s": best["seconds"], "baseline_s": baseline, "ratio": best["seconds"] / baseline,
-        "cpu_ratio": cpu_ratio, "load": os.getloadavg()[0],
+        "frames": best["frames"],
+        "video_s": best["duration"],
+        "render_s": best["seconds"],
+        "baseline_s": baseline,
+        "ratio": best["seconds"] / baseline,
+        "cpu_ratio": cpu_ratio,
+        "load": os.getloadavg()[0],
         "render_fps": best["frames"] / best["seconds"],
-        "python_peak_mb": max(r["self_mb"] for r in renders), "peak_mb": max(r["peak_mb"] for r in renders),
-        "join_video_s": join["duration"], "pieces_render_s": join["pieces_s"], "join_s": join["join_s"],
+        "python_peak_mb": max(r["self_mb"] for r in renders),
+        "peak_mb": max(r["peak_mb"] for r in renders),
+        "join_video_s": join["duration"],
+        "pieces_render_s": join["pieces_s"],
+        "join_s": join["join_s"],
     }
 
 
 def table(r: dict) -> str:
     rows = [
-        ("render 720p", f"{r['render_s']:.2f} s for {r['video_s']:.1f} s ({r['frames']} frames, "
-                        f"{r['render_fps']:.0f} frames/s)", ""),
+        (
+            "render 720p",
+            f"{r['render_s']:.2f} s for {r['video_s']:.1f} s ({r['frames']} frames, "
+            f"{r['render_fps']:.0f} frames/s)",
+            "",
+        ),
         ("plain ffmpeg x264", f"{r['baseline_s']:.2f} s", ""),
-        ("render / plain", f"{r['ratio']:.2f} wall, {r['cpu_ratio']:.2f} CPU time (load {r['load']:.1f})",
-         f"<= {TARGET_RATIO} wall"),
-        ("join 16 pieces", f"{r['join_s']:.2f} s for {r['join_video_s']:.1f} s "
-                           f"(pieces rendered in {r['pieces_render_s']:.1f} s)", f"<= {TARGET_JOIN_S:g} s"),
-        ("peak memory", f"{r['peak_mb']:.0f} MB (renderer process {r['python_peak_mb']:.0f} MB)",
-         f"<= {TARGET_MEMORY_MB:g} MB"),
+        (
+            "render / plain",
+            f"{r['ratio']:.2f} wall, {r['cpu_ratio']:.2f} CPU time (load {r['load']:.1f})",
+            f"<= {TARGET_RATIO} wall",
+        ),
+        (
+            "join 16 pieces",
+            f"{r['join_s']:.2f} s for {r['join_video_s']:.1f} s "
+            f"(pieces rendered in {r['pieces_render_s']:.1f} s)",
+            f"<= {TARGET_JOIN_S:g} s",
+        ),
+        (
+            "peak memory",
+            f"{r['peak_mb']:.0f} MB (renderer process {r['python_peak_mb']:.0f} MB)",
+            f"<= {TARGET_MEMORY_MB:g} MB",
+        ),
     ]
     width = max(len(a) for a, _, _ in rows)
     return "\n".join(f"{a:<{width}}  {b:<58}  {c}" for a, b, c in rows)
@@ -193,7 +254,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child-render", nargs=2, type=Path, metavar=("TAKES_DIR", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child-render", nargs=2, type=Path, metavar=("TAKES_DIR", "OUT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child_render:
         child_render(*args.child_render)

@@ -23,8 +23,16 @@ import requests
 from tests.conftest import ARTIFACTS, DATA
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ADMIN_KEY = os.environ.get("CHOLEOR_E2E_KEY", "e2e-key")
 SONG_CLIP = DATA / "beats" / "h2_tr808kit_demo_x2.flac"
 SEED_TAKES = ("salsa", "indian", "modern")
@@ -87,18 +95,25 @@ def serve(tmp_path_factory, e2e_media):
     log = ARTIFACTS / "e2e-serve.log"
     cmd = [*_cli(data), "serve", "--port", str(port)]
     # the library is seeded below with known videos, not with serve's default library
-    helptext = subprocess.run([*_cli(data), "serve", "--help"], env=env, capture_output=True, text=True).stdout
+    helptext = subprocess.run(
+        [*_cli(data), "serve", "--help"], env=env, capture_output=True, text=True
+    ).stdout
     if "--no-seed" in helptext:
         cmd.append("--no-seed")
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=str(DATA.parent),
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=env, cwd=str(DATA.parent), stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(url, proc, log)
         for take in SEED_TAKES:
             video = dance_video(e2e_media, take, 12.0)
-            subprocess.run([*_cli(data), "ingest", str(video), "--style", "salsa"], env=env, check=True,
-                           cwd=str(DATA.parent), stdout=subprocess.DEVNULL, timeout=300)
+            subprocess.run(
+                [*_cli(data), "ingest", str(video), "--style", "salsa"],
+                env=env,
+                check=True,
+                cwd=str(DATA.parent),
+                stdout=subprocess.DEVNULL,
+                timeout=300,
+            )
         yield url
     finally:
         if proc.poll() is None:
@@ -119,8 +134,24 @@ def song_mp3(e2e_media) -> Path:
     """A shipped clip (30 s of it) as an MP3, as a dancer would upload it."""
     out = e2e_media / "tr808-demo.mp3"
     if not out.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(SONG_CLIP), "-t", "30", "-c:a", "libmp3lame",
-                        "-b:a", "128k", str(out)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(SONG_CLIP),
+                "-t",
+                "30",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+                str(out),
+            ],
+            check=True,
+        )
     return out
 
 
@@ -129,8 +160,11 @@ def analysed_song(serve, song_mp3) -> dict:
     """The same song uploaded and analysed through the API (for tests that start at step 2)."""
     from tests.conftest import wait_job
 
-    created = requests.post(f"{serve}/api/songs", json={"filename": "api-song.mp3", "size": song_mp3.stat().st_size,
-                                                       "title": "Drum machine demo"}, timeout=10)
+    created = requests.post(
+        f"{serve}/api/songs",
+        json={"filename": "api-song.mp3", "size": song_mp3.stat().st_size, "title": "Drum machine demo"},
+        timeout=10,
+    )
     created.raise_for_status()
     body = created.json()
     up = body["upload"]
@@ -196,8 +230,9 @@ def make_page(browser, serve):
     made = []
 
     def make(width: int = 1100, height: int = 900, **kw):
-        context = browser.new_context(viewport={"width": width, "height": height}, base_url=serve,
-                                      accept_downloads=True, **kw)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, base_url=serve, accept_downloads=True, **kw
+        )
         context.set_default_timeout(30_000)
         page = context.new_page()
         watch = Watch(page)

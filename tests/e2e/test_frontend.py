@@ -53,6 +53,7 @@ def start_choreography(page, serve, song: dict, shots=None, name="") -> tuple[st
 
 # --- the whole flow ------------------------------------------------------------------------------
 
+
 def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_mp3, shots, tmp_path):
     page, watch = make_page()
     page.goto("/")
@@ -86,7 +87,9 @@ def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_
     x_of = lambda t: box["x"] + box["width"] * t / dur  # noqa: E731
     page.mouse.move(x_of((segments[0]["start"] + segments[0]["end"]) / 2), box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(x_of((segments[1]["start"] + segments[1]["end"]) / 2), box["y"] + box["height"] / 2, steps=5)
+    page.mouse.move(
+        x_of((segments[1]["start"] + segments[1]["end"]) / 2), box["y"] + box["height"] / 2, steps=5
+    )
     page.mouse.up()
     assert parts.inner_text() == "2"
     # and back to three parts with the keyboard
@@ -115,8 +118,9 @@ def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_
     assert "Best match" in cards.first.inner_text()
     cards.first.get_by_role("button", name=re.compile("Preview")).click()
     video = cards.first.locator("video")
-    page.wait_for_function("(v) => !v.hidden && v.currentTime > 0 && !v.paused", arg=video.element_handle(),
-                           timeout=15_000)
+    page.wait_for_function(
+        "(v) => !v.hidden && v.currentTime > 0 && !v.paused", arg=video.element_handle(), timeout=15_000
+    )
     shots(page, "03-moves-preview")
     state = video.evaluate("v => ({rate: v.playbackRate, muted: v.muted})")
     assert state["muted"] is True
@@ -124,7 +128,8 @@ def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_
     # the preview stops by itself at the end of the part
     seg = choreo["segments"][0]
     page.get_by_role("button", name=re.compile("Preview")).first.wait_for(
-        timeout=int((seg["end"] - seg["start"] + 6) * 1000))
+        timeout=int((seg["end"] - seg["start"] + 6) * 1000)
+    )
 
     first_pick = cards.first.get_attribute("data-move-id")
     cards.first.get_by_role("button", name=re.compile("^Pick")).click()
@@ -153,8 +158,14 @@ def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_
         download_link.click()
     out = tmp_path / "dance.mp4"
     dl.value.save_as(out)
-    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json",
-                                       str(out)], check=True, capture_output=True, text=True).stdout)
+    probe = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(out)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     kinds = {s["codec_type"] for s in probe["streams"]}
     assert {"video", "audio"} <= kinds
     assert float(probe["format"]["duration"]) > 3
@@ -162,6 +173,7 @@ def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_
 
 
 # --- changing an earlier pick ----------------------------------------------------------------------
+
 
 def test_going_back_and_changing_a_pick(make_page, serve, analysed_song, shots):
     page, _ = make_page()
@@ -218,6 +230,7 @@ def test_a_link_reopens_the_choreography(make_page, serve, analysed_song, shots)
 
 # --- rejected files ---------------------------------------------------------------------------------
 
+
 def test_a_rejected_upload_shows_its_message(make_page, tmp_path, shots, serve):
     page, _ = make_page()
     fake = tmp_path / "not-really-a-song.mp3"
@@ -236,6 +249,7 @@ def test_a_rejected_upload_shows_its_message(make_page, tmp_path, shots, serve):
 
 
 # --- the library ------------------------------------------------------------------------------------
+
 
 def test_library_page_uploads_a_video_and_shows_its_moves(make_page, serve, e2e_media, shots):
     from tests.media import dance_video
@@ -278,6 +292,7 @@ def test_library_page_uploads_a_video_and_shows_its_moves(make_page, serve, e2e_
 
 # --- phone -----------------------------------------------------------------------------------------
 
+
 def test_phone_viewport_has_no_horizontal_scroll(make_page, serve, analysed_song, shots):
     page, _ = make_page(width=360, height=740, is_mobile=True, has_touch=True, device_scale_factor=2)
     page.goto("/")
@@ -303,8 +318,12 @@ def test_phone_viewport_has_no_horizontal_scroll(make_page, serve, analysed_song
 def test_every_page_loads_with_a_clean_console(make_page, serve, analysed_song):
     """The fixture fails the test on any console error; visit every route, also by reloading."""
     page, _ = make_page()
-    for route, ready in [("/", ".songs"), ("/#/library", "section.source"),
-                         (f"/#/song/{analysed_song['id']}", "canvas"), ("/#/nowhere", ".songs")]:
+    for route, ready in [
+        ("/", ".songs"),
+        ("/#/library", "section.source"),
+        (f"/#/song/{analysed_song['id']}", "canvas"),
+        ("/#/nowhere", ".songs"),
+    ]:
         page.goto(route)
         page.locator(ready).first.wait_for()
         page.reload()

@@ -77,9 +77,18 @@ def _ellipse(img, centre, axes, angle, colour, layers: int = 6) -> None:
     for k in range(layers):
         f = 1.0 - 0.7 * k / layers
         c = centre + LIGHT * (1 - f) * min(axes)
-        cv2.ellipse(img, tuple(np.round(c * 16).astype(int)),
-                    (int(axes[0] * f * 16), int(axes[1] * f * 16)), angle, 0, 360,
-                    _shade(colour, 0.55 + 0.6 * k / layers), -1, cv2.LINE_AA, 4)
+        cv2.ellipse(
+            img,
+            tuple(np.round(c * 16).astype(int)),
+            (int(axes[0] * f * 16), int(axes[1] * f * 16)),
+            angle,
+            0,
+            360,
+            _shade(colour, 0.55 + 0.6 * k / layers),
+            -1,
+            cv2.LINE_AA,
+            4,
+        )
 
 
 def background() -> np.ndarray:
@@ -122,26 +131,69 @@ def render(t: float, cx: float = WIDTH / 2) -> np.ndarray:
     _ellipse(img, head, (38, 48), 0, SKIN)
     cv2.ellipse(img, (int(head[0]), int(head[1] - 30)), (40, 28), 0, 180, 360, (50, 35, 25), -1, cv2.LINE_AA)
     for sign in (1, -1):
-        cv2.ellipse(img, (int(head[0] + sign * 15), int(head[1] - 4)), (7, 4), 0, 0, 360, (250, 250, 250), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            img,
+            (int(head[0] + sign * 15), int(head[1] - 4)),
+            (7, 4),
+            0,
+            0,
+            360,
+            (250, 250, 250),
+            -1,
+            cv2.LINE_AA,
+        )
         cv2.circle(img, (int(head[0] + sign * 15), int(head[1] - 4)), 3, (30, 30, 40), -1, cv2.LINE_AA)
-        cv2.line(img, (int(head[0] + sign * 8), int(head[1] - 14)), (int(head[0] + sign * 23), int(head[1] - 15)),
-                 (70, 50, 40), 2, cv2.LINE_AA)
+        cv2.line(
+            img,
+            (int(head[0] + sign * 8), int(head[1] - 14)),
+            (int(head[0] + sign * 23), int(head[1] - 15)),
+            (70, 50, 40),
+            2,
+            cv2.LINE_AA,
+        )
     nose = np.array([[head[0], head[1] - 2], [head[0] - 6, head[1] + 14], [head[0] + 6, head[1] + 14]])
     cv2.fillConvexPoly(img, nose.astype(np.int32), _shade(SKIN, 0.75), cv2.LINE_AA)
     cv2.ellipse(img, (int(head[0]), int(head[1] + 26)), (12, 4), 0, 0, 360, (150, 70, 70), -1, cv2.LINE_AA)
     return img
 
 
-def write_video(path: Path, frames: list[np.ndarray] | None = None, seconds: float = 2.0,
-                fps: int = 30, blank: bool = False) -> Path:
+def write_video(
+    path: Path,
+    frames: list[np.ndarray] | None = None,
+    seconds: float = 2.0,
+    fps: int = 30,
+    blank: bool = False,
+) -> Path:
     """Encode frames (or the mannequin dance, or an empty room) as H.264 mp4."""
     if frames is None:
         count = int(seconds * fps)
         frames = [background() if blank else render(i / fps) for i in range(count)]
     height, width = frames[0].shape[:2]
-    cmd = ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-           "-s", f"{width}x{height}", "-r", str(fps), "-i", "pipe:", "-c:v", "libx264",
-           "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", str(path)]
+    cmd = [
+        "ffmpeg",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{width}x{height}",
+        "-r",
+        str(fps),
+        "-i",
+        "pipe:",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    ]
     subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), check=True)
     return path
 
@@ -150,8 +202,24 @@ def write_video(path: Path, frames: list[np.ndarray] | None = None, seconds: flo
 def coco17_truth(t: float, cx: float = WIDTH / 2) -> np.ndarray:
     p = joints(t, cx)
     h = p["head"]
-    return np.array([
-        h + [0, 8], h + [15, -4], h + [-15, -4], h + [37, 5], h + [-37, 5],
-        p["l_shoulder"], p["r_shoulder"], p["l_elbow"], p["r_elbow"], p["l_wrist"], p["r_wrist"],
-        p["l_hip"], p["r_hip"], p["l_knee"], p["r_knee"], p["l_ankle"], p["r_ankle"],
-    ])
+    return np.array(
+        [
+            h + [0, 8],
+            h + [15, -4],
+            h + [-15, -4],
+            h + [37, 5],
+            h + [-37, 5],
+            p["l_shoulder"],
+            p["r_shoulder"],
+            p["l_elbow"],
+            p["r_elbow"],
+            p["l_wrist"],
+            p["r_wrist"],
+            p["l_hip"],
+            p["r_hip"],
+            p["l_knee"],
+            p["r_knee"],
+            p["l_ankle"],
+            p["r_ankle"],
+        ]
+    )

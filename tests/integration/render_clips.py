@@ -18,7 +18,7 @@ def clip_from_take(video: Path, truth: Path, first_beat: int = 1, mirrored: bool
     """8 beats of a rendered take, with dancer boxes from its true keypoints."""
     z = np.load(truth)
     keypoints, fps = z["keypoints"], float(z["fps"])
-    beats = tuple(float(t) for t in z["beat_times"][first_beat:first_beat + 9])
+    beats = tuple(float(t) for t in z["beat_times"][first_beat : first_beat + 9])
     if len(beats) != 9:
         raise ValueError(f"{video}: fewer than 9 beats from beat {first_beat}")
 
@@ -27,8 +27,19 @@ def clip_from_take(video: Path, truth: Path, first_beat: int = 1, mirrored: bool
         return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
     heights = keypoints[:, :, 1].max(1) - keypoints[:, :, 1].min(1)
-    return Clip(video, beats, box(beats[0]), box(beats[-1]), float(np.median(heights)), int(z["width"]),
-                int(z["height"]), fps, mirrored, duration=len(keypoints) / fps, name=video.stem)
+    return Clip(
+        video,
+        beats,
+        box(beats[0]),
+        box(beats[-1]),
+        float(np.median(heights)),
+        int(z["width"]),
+        int(z["height"]),
+        fps,
+        mirrored,
+        duration=len(keypoints) / fps,
+        name=video.stem,
+    )
 
 
 def take(name: str, folder: Path, seconds: float = 6.0, tint: str | None = None) -> tuple[Path, Path]:
@@ -38,8 +49,29 @@ def take(name: str, folder: Path, seconds: float = 6.0, tint: str | None = None)
     if tint is None:
         return rendered.video_path, rendered.truth_path
     tinted = folder / f"{name}.tinted.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", tint, "-c:v", "libx264", "-crf", "18",
-                    "-preset", "veryfast", "-pix_fmt", "yuv420p", "-an", str(tinted)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(video),
+            "-vf",
+            tint,
+            "-c:v",
+            "libx264",
+            "-crf",
+            "18",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            str(tinted),
+        ],
+        check=True,
+    )
     return tinted, rendered.truth_path
 
 

@@ -8,8 +8,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def choreo(api, library, ready_song):
-    r = requests.post(f"{api}/api/choreographies", json={"song_id": ready_song, "start": 5, "end": 30},
-                      timeout=10)
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 5, "end": 30}, timeout=10
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -37,21 +38,32 @@ def test_the_flow_candidates_pick_go_back_and_auto(api, choreo):
     assert len({c["source_id"] for c in first}) == 3
 
     before = get(api, f"/api/choreographies/{cid}/segments/1/candidates", tok).json()["candidates"]
-    r = requests.put(f"{api}/api/choreographies/{cid}/segments/0", json={"move_id": first[0]["move_id"]},
-                     headers=h, timeout=10)
+    r = requests.put(
+        f"{api}/api/choreographies/{cid}/segments/0",
+        json={"move_id": first[0]["move_id"]},
+        headers=h,
+        timeout=10,
+    )
     assert r.status_code == 200 and r.json()["segments"][0]["move_id"] == first[0]["move_id"]
     after = get(api, f"/api/choreographies/{cid}/segments/1/candidates", tok).json()["candidates"]
     assert all("transition" in c["scores"] for c in after)
-    assert [c["move_id"] for c in after] != [c["move_id"] for c in before] or \
-        [c["score"] for c in after] != [c["score"] for c in before]
+    assert [c["move_id"] for c in after] != [c["move_id"] for c in before] or [c["score"] for c in after] != [
+        c["score"] for c in before
+    ]
     assert first[0]["move_id"] not in [c["move_id"] for c in after]  # no repeat of the previous pick
 
     # Go back and change segment 0.
-    r = requests.put(f"{api}/api/choreographies/{cid}/segments/0", json={"move_id": first[1]["move_id"]},
-                     headers=h, timeout=10)
+    r = requests.put(
+        f"{api}/api/choreographies/{cid}/segments/0",
+        json={"move_id": first[1]["move_id"]},
+        headers=h,
+        timeout=10,
+    )
     assert r.json()["segments"][0]["move_id"] == first[1]["move_id"]
 
-    r = requests.post(f"{api}/api/choreographies/{cid}/auto", json={"keep_picks": True}, headers=h, timeout=30)
+    r = requests.post(
+        f"{api}/api/choreographies/{cid}/auto", json={"keep_picks": True}, headers=h, timeout=30
+    )
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["complete"] and done["segments"][0]["move_id"] == first[1]["move_id"]
@@ -70,11 +82,18 @@ def test_wrong_token_unknown_ids_and_short_intervals(api, choreo, ready_song):
     assert get(api, "/api/choreographies/nope", "x").status_code == 404
     r = get(api, f"/api/choreographies/{cid}/segments/99/candidates", choreo["token"])
     assert r.status_code == 404 and "segments 0 to" in r.json()["error"]
-    r = requests.put(f"{api}/api/choreographies/{cid}/segments/0", json={"move_id": "no-such-move"},
-                     headers={"X-Choreo-Token": choreo["token"]}, timeout=10)
+    r = requests.put(
+        f"{api}/api/choreographies/{cid}/segments/0",
+        json={"move_id": "no-such-move"},
+        headers={"X-Choreo-Token": choreo["token"]},
+        timeout=10,
+    )
     assert r.status_code == 400
-    r = requests.post(f"{api}/api/choreographies", json={"song_id": ready_song, "start": 10, "end": 11},
-                      timeout=10)
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 10, "end": 11}, timeout=10
+    )
     assert r.status_code == 400 and "shorter than one 8-beat segment" in r.json()["error"]
-    r = requests.post(f"{api}/api/choreographies", json={"song_id": "nope", "start": 0, "end": 30}, timeout=10)
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": "nope", "start": 0, "end": 30}, timeout=10
+    )
     assert r.status_code == 404

@@ -10,8 +10,9 @@ CLIP = DATA / "beats" / "h2_tr808kit_demo_x2.flac"
 
 
 def choleor(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "choleor.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "choleor.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_analyze_prints_the_beat_grid_and_segments_as_json():
@@ -34,10 +35,12 @@ def test_analyze_without_interval_gives_every_unit():
 def test_errors_are_one_line_and_non_zero(tmp_path):
     text = tmp_path / "notes.mp3"
     text.write_text("not music")
-    for args, needle in [((str(text),), "not a song or video"),
-                         ((str(tmp_path / "missing.mp3"),), "no such file"),
-                         ((str(CLIP), "--start", "5"), "both --start and --end"),
-                         ((str(CLIP), "--start", "20", "--end", "10"), "after --start")]:
+    for args, needle in [
+        ((str(text),), "not a song or video"),
+        ((str(tmp_path / "missing.mp3"),), "no such file"),
+        ((str(CLIP), "--start", "5"), "both --start and --end"),
+        ((str(CLIP), "--start", "20", "--end", "10"), "after --start"),
+    ]:
         out = choleor("analyze", *args)
         assert out.returncode != 0 and out.stdout == ""
         lines = out.stderr.strip().splitlines()

@@ -14,8 +14,14 @@ SONG = DATA / "beats" / "omsx_modern_motion.flac"
 
 
 def choleor(*args):
-    return subprocess.run([sys.executable, "-m", "choleor.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600, env={**os.environ})
+    return subprocess.run(
+        [sys.executable, "-m", "choleor.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ},
+    )
 
 
 def test_compose_plan_only(library):
@@ -26,8 +32,14 @@ def test_compose_plan_only(library):
     assert len(segs) >= 4 and [s["index"] for s in segs] == list(range(len(segs)))
     assert all(s["move_id"] and {"music", "energy", "tempo"} <= set(s["scores"]) for s in segs)
     assert all("transition" in s["scores"] for s in segs[1:])
-    assert set(plan["metrics"]) == {"transition_jump", "energy_corr", "bas_music", "bas_motion", "diversity",
-                                    "stretched"}
+    assert set(plan["metrics"]) == {
+        "transition_jump",
+        "energy_corr",
+        "bas_music",
+        "bas_motion",
+        "diversity",
+        "stretched",
+    }
     assert 0.0 <= plan["metrics"]["stretched"] <= 1.0
 
 
@@ -54,8 +66,12 @@ def test_compose_renders_a_video_with_cuts_on_the_segments(library, tmp_path):
     segs = doc["segments"]
     assert len(doc["cuts"]) == len(segs) - 1
     assert all(abs(c - (s["start"] - segs[0]["start"])) <= 1 / 30 for c, s in zip(doc["cuts"], segs[1:]))
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,duration",
-                            "-of", "json", str(video)], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,duration", "-of", "json", str(video)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     streams = json.loads(probe.stdout)["streams"]
     assert {s["codec_name"] for s in streams} == {"h264", "aac"}
     interval = segs[-1]["end"] - segs[0]["start"]

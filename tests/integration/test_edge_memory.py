@@ -31,8 +31,24 @@ def video_60s_720p(out_dir: Path) -> Path:
     half = out_dir / "indian-30s.mp4"
     render_take(DATA / "mocap" / "cmu94_01_indian-dance_max.bvh", half, width=1280, height=720, seconds=30)
     out = out_dir / "indian-60s-720p.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "1", "-i", str(half), "-t", "60",
-                    "-c", "copy", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "1",
+            "-i",
+            str(half),
+            "-t",
+            "60",
+            "-c",
+            "copy",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
@@ -54,8 +70,9 @@ def tree_rss(pid: int) -> int:
 
 def test_a_60s_720p_lite_ingest_fits_a_pi(tmp_path, artifacts):
     video = video_60s_720p(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(video)], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(video)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss(proc.pid))
@@ -63,8 +80,13 @@ def test_a_60s_720p_lite_ingest_fits_a_pi(tmp_path, artifacts):
     out = json.loads(proc.stdout.read().strip().splitlines()[-1])
     assert proc.returncode == 0
     child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # largest single process
-    figure = {"video": "60 s 1280x720 30 fps", "model": "lite", **out,
-              "peak_tree_rss_mb": round(peak / 2**20), "peak_process_rss_mb": round(child_max / 2**20)}
+    figure = {
+        "video": "60 s 1280x720 30 fps",
+        "model": "lite",
+        **out,
+        "peak_tree_rss_mb": round(peak / 2**20),
+        "peak_process_rss_mb": round(child_max / 2**20),
+    }
     (artifacts / "edge_memory.json").write_text(json.dumps(figure, indent=1))
     print(figure)
     assert out["moves"] > 0

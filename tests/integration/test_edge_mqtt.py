@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
+
 def choleor(*args: str) -> list[str]:
     return [sys.executable, "-m", "choleor.cli", *args]
 
@@ -51,8 +52,10 @@ def broker(tmp_path_factory):
     """amqtt on a free loopback port, anonymous, as a child process."""
     port = free_port()
     cfg = tmp_path_factory.mktemp("broker") / "broker.yaml"
-    cfg.write_text(f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\n"
-                   "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n")
+    cfg.write_text(
+        f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\n"
+        "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n"
+    )
     amqtt = os.path.join(os.path.dirname(sys.executable), "amqtt")
     proc = subprocess.Popen([amqtt, "-c", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -65,10 +68,19 @@ def broker(tmp_path_factory):
 @pytest.fixture(scope="module")
 def device(local_stack, broker, tmp_path_factory):
     """`choleor edge run` as its own process, on the test's local stack."""
-    env = {**os.environ, **local_stack.env(), "CHOLEOR_DATA": str(tmp_path_factory.mktemp("device")),
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(choleor("edge", "run", "--device", "test", "--broker", broker), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        **local_stack.env(),
+        "CHOLEOR_DATA": str(tmp_path_factory.mktemp("device")),
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        choleor("edge", "run", "--device", "test", "--broker", broker),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     line = proc.stdout.readline()
     assert "listening" in line, line + proc.stdout.read() if proc.poll() is not None else line
     yield proc
@@ -76,8 +88,13 @@ def device(local_stack, broker, tmp_path_factory):
 
 
 def send(broker: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(choleor("edge", "send", "--device", "test", "--broker", broker, *args),
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        choleor("edge", "send", "--device", "test", "--broker", broker, *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def test_an_ingest_sent_over_mqtt_reports_progress_and_returns_moves_once(device, broker, tmp_path):
@@ -119,7 +136,22 @@ def test_a_failing_job_exits_non_zero_with_one_line(device, broker, tmp_path):
 def test_no_device_means_a_timeout_not_a_hang(broker, tmp_path):
     params = tmp_path / "params.json"
     params.write_text("{}")
-    out = subprocess.run(choleor("edge", "send", "--device", "nobody", "--broker", broker, "--timeout", "3",
-                                 "song.analyze", str(params)), capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        choleor(
+            "edge",
+            "send",
+            "--device",
+            "nobody",
+            "--broker",
+            broker,
+            "--timeout",
+            "3",
+            "song.analyze",
+            str(params),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 1 and "within 3 s" in out.stderr

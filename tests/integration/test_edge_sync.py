@@ -44,14 +44,25 @@ def test_offline_job_then_sync_uploads_once(local_stack, tmp_path):
 
     data = tmp_path / "device"
     cloud_stack = LocalStack(tmp_path / "cloud", dynamodb_port=free_port(), s3_port=free_port())
-    target = CloudTarget(s3_endpoint=cloud_stack.s3_url, dynamodb_endpoint=cloud_stack.dynamodb_url,
-                         access_key=S3RVER_KEY, secret_key=S3RVER_KEY, connect_timeout=1.0)
+    target = CloudTarget(
+        s3_endpoint=cloud_stack.s3_url,
+        dynamodb_endpoint=cloud_stack.dynamodb_url,
+        access_key=S3RVER_KEY,
+        secret_key=S3RVER_KEY,
+        connect_timeout=1.0,
+    )
 
     # The cloud is away: a job still completes on the device.
     bus = MemoryBus()
     device = Device(bus, "pi", data, sweep_interval=0)
-    job = device.accept("source.ingest", {"job_id": "edge-sync-1", "params": {
-        "path": str(dance_video(tmp_path, "modern", 12)), "style": "modern"}}, wait=True)
+    job = device.accept(
+        "source.ingest",
+        {
+            "job_id": "edge-sync-1",
+            "params": {"path": str(dance_video(tmp_path, "modern", 12)), "style": "modern"},
+        },
+        wait=True,
+    )
     assert job.status == "done", job.error
     sid = job.result["source_id"]
 
@@ -75,12 +86,19 @@ def test_offline_job_then_sync_uploads_once(local_stack, tmp_path):
             assert sorted(cloud.keys(prefix)) == sorted(objects.list_keys(prefix)) != []
 
         # A second pass (the CLI, as a timer would run it) uploads nothing.
-        env = {**os.environ, **local_stack.env(), "CHOLEOR_DATA": str(data), "PYTHONPATH": str(ROOT),
-               "CHOLEOR_CLOUD_S3_ENDPOINT": cloud_stack.s3_url,
-               "CHOLEOR_CLOUD_DYNAMODB_ENDPOINT": cloud_stack.dynamodb_url,
-               "CHOLEOR_CLOUD_ACCESS_KEY_ID": S3RVER_KEY, "CHOLEOR_CLOUD_SECRET_ACCESS_KEY": S3RVER_KEY}
-        out = subprocess.run(choleor("edge", "sync", "--json"), env=env, capture_output=True, text=True,
-                             timeout=120)
+        env = {
+            **os.environ,
+            **local_stack.env(),
+            "CHOLEOR_DATA": str(data),
+            "PYTHONPATH": str(ROOT),
+            "CHOLEOR_CLOUD_S3_ENDPOINT": cloud_stack.s3_url,
+            "CHOLEOR_CLOUD_DYNAMODB_ENDPOINT": cloud_stack.dynamodb_url,
+            "CHOLEOR_CLOUD_ACCESS_KEY_ID": S3RVER_KEY,
+            "CHOLEOR_CLOUD_SECRET_ACCESS_KEY": S3RVER_KEY,
+        }
+        out = subprocess.run(
+            choleor("edge", "sync", "--json"), env=env, capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr
         again = json.loads(out.stdout)
         assert again["uploaded"] == 0 and again["skipped"] >= 1 and again["ok"]

@@ -13,8 +13,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_every_runtime_dependency_has_an_aarch64_wheel():
-    out = subprocess.run(["bash", str(ROOT / "edge_pi" / "check_wheels.sh")], capture_output=True,
-                         text=True, timeout=900)
+    out = subprocess.run(
+        ["bash", str(ROOT / "edge_pi" / "check_wheels.sh")], capture_output=True, text=True, timeout=900
+    )
     missing = re.findall(r"^NO WHEEL\s+(\S+)", out.stdout, re.M)
     assert not missing, f"no aarch64 wheel for: {', '.join(missing)}"
     assert out.returncode == 0, out.stderr[-2000:]

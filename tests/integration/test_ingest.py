@@ -25,13 +25,21 @@ def media(tmp_path_factory):
 
 def add_source(api, path, style="salsa", headers=KEY):
     data = path.read_bytes()
-    r = requests.post(f"{api}/api/sources", json={"filename": path.name, "size": len(data), "style": style},
-                      headers=headers, timeout=10)
+    r = requests.post(
+        f"{api}/api/sources",
+        json={"filename": path.name, "size": len(data), "style": style},
+        headers=headers,
+        timeout=10,
+    )
     if r.status_code != 201:
         return r
     out = r.json()
-    assert requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"],
-                        timeout=30).status_code == 200
+    assert (
+        requests.put(
+            out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=30
+        ).status_code
+        == 200
+    )
     return requests.post(f"{api}/api/sources/{out['source']['id']}/ingest", headers=headers, timeout=30)
 
 
@@ -80,8 +88,9 @@ def test_a_dance_video_becomes_moves_on_the_beat(api, media):
 def test_adding_videos_needs_the_admin_key(api, media):
     r = requests.post(f"{api}/api/sources", json={"filename": "x.mp4"}, timeout=10)
     assert r.status_code == 403 and "admin key" in r.json()["error"]
-    r = requests.post(f"{api}/api/sources", json={"filename": "x.mp4"}, headers={"X-Admin-Key": "wrong"},
-                      timeout=10)
+    r = requests.post(
+        f"{api}/api/sources", json={"filename": "x.mp4"}, headers={"X-Admin-Key": "wrong"}, timeout=10
+    )
     assert r.status_code == 403
 
 
@@ -110,6 +119,7 @@ def test_a_video_with_no_sound_is_rejected(api, media):
 
 def test_a_file_with_no_video_stream_is_rejected(api, media):
     from tests.conftest import DATA
+
     _rejected(api, DATA / "beats" / "spi_loop_mika_x4.flac", "no video")
 
 
@@ -119,17 +129,29 @@ def test_a_video_too_short_for_a_move_is_rejected(api, media):
 
 def test_cli_ingest_prints_moves(media, local_stack):
     video = dance_video(media, "indian", 12)
-    out = subprocess.run([sys.executable, "-m", "choleor.cli", "ingest", str(video), "--style", "indian",
-                          "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                         env={**os.environ})
+    out = subprocess.run(
+        [sys.executable, "-m", "choleor.cli", "ingest", str(video), "--style", "indian", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ},
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert set(doc) == {"source_id", "fps", "frames", "moves"} and doc["fps"] == 30
     assert abs(doc["frames"] - 360) <= 1
-    assert doc["moves"] and all(len(m["beats"]) == 9 and set(m) == {"move_id", "start", "end", "beats",
-                                                                     "mirrored", "counting"}
-                                for m in doc["moves"])
+    assert doc["moves"] and all(
+        len(m["beats"]) == 9 and set(m) == {"move_id", "start", "end", "beats", "mirrored", "counting"}
+        for m in doc["moves"]
+    )
     assert {m["counting"] for m in doc["moves"]} == {1, 2}
-    bad = subprocess.run([sys.executable, "-m", "choleor.cli", "ingest", str(media / "nope.mp4")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ})
+    bad = subprocess.run(
+        [sys.executable, "-m", "choleor.cli", "ingest", str(media / "nope.mp4")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ},
+    )
     assert bad.returncode != 0 and "no such file" in bad.stderr and "Traceback" not in bad.stderr

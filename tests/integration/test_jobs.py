@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from choleor.errors import Conflict
 from choleor.jobs import dispatch, runner, store
 from choleor.storage import objects, records
 from tests.conftest import ROOT
@@ -65,7 +66,7 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_cannot_finish(local_st
     time.sleep(0.4)
     assert [j.id for j in store.recoverable() if j.id == job.id] == [job.id]
     assert store.claim(job.id, "worker-b", lease=30).attempts == 2
-    with pytest.raises(Exception):
+    with pytest.raises(Conflict):
         store.complete(job.id, "worker-a", "stale result")
     assert store.get(job.id).owner == "worker-b"
 
@@ -111,9 +112,13 @@ def test_thread_dispatcher_runs_submitted_jobs(local_stack):
 
 
 def _worker(env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "choleor.cli", "worker", "--workers", "1",
-                             "--lease", "1.5", "--sweep", "0.3"],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "choleor.cli", "worker", "--workers", "1", "--lease", "1.5", "--sweep", "0.3"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import pose_mannequin  # noqa: E402
+import pose_mannequin
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "layers" / "pose_model" / "build.sh"
@@ -29,8 +29,18 @@ def model_dir() -> Path:
     """Build the models (a no-op when cached); the TFLite inputs must be there too."""
     subprocess.run(["bash", str(BUILD)], check=True, env={**os.environ, "PYTHON": sys.executable})
     if not all((ASSETS / name).is_file() for name in SOURCES.values()):
-        subprocess.run(["npm", "install", "--prefix", str(BUILD.parent / "build"), "--no-audit",
-                        "--no-fund", "@mediapipe/pose@0.5.1675469404"], check=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(BUILD.parent / "build"),
+                "--no-audit",
+                "--no-fund",
+                "@mediapipe/pose@0.5.1675469404",
+            ],
+            check=True,
+        )
     return Path(os.environ.get("CHOLEOR_POSE_MODEL_DIR") or BUILD.parent / "cache")
 
 
@@ -90,7 +100,9 @@ def test_estimate_video_follows_the_dancer(model_dir, dancer_video, variant, tmp
     from choleor.pose import estimate_video, load_npz, save_npz
 
     seen = []
-    track = estimate_video(dancer_video, variant=variant, progress=lambda done, total: seen.append((done, total)))
+    track = estimate_video(
+        dancer_video, variant=variant, progress=lambda done, total: seen.append((done, total))
+    )
     assert (track.fps, track.width, track.height, len(track)) == (30.0, 1280, 720, 60)
     assert seen[-1] == (60, 60)
     assert track.present.all()

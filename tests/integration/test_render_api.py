@@ -13,15 +13,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def ffprobe(url_or_path: str) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json",
-                          url_or_path], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", url_or_path],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 @pytest.fixture(scope="module")
 def picked(api, library, ready_song):
-    r = requests.post(f"{api}/api/choreographies", json={"song_id": ready_song, "start": 4, "end": 22},
-                      timeout=10).json()
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 4, "end": 22}, timeout=10
+    ).json()
     return r
 
 
@@ -61,8 +66,9 @@ def test_the_video_is_h264_aac_of_the_interval(api, picked, tmp_path):
 def test_a_deleted_source_fails_the_render_clearly(api, library, ready_song, tmp_path):
     from choleor.renders import _cache_dir
 
-    r = requests.post(f"{api}/api/choreographies", json={"song_id": ready_song, "start": 12, "end": 26},
-                      timeout=10).json()
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 12, "end": 26}, timeout=10
+    ).json()
     cid, h = r["id"], {"X-Choreo-Token": r["token"]}
     done = requests.post(f"{api}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60).json()
     victim = records.get("moves", {"id": done["segments"][0]["move_id"]})
@@ -76,7 +82,8 @@ def test_a_deleted_source_fails_the_render_clearly(api, library, ready_song, tmp
         job = wait_job(api, r.json()["job"]["id"], timeout=600)
         assert job["status"] == "failed" and "missing from storage" in job["error"], job
         assert requests.get(f"{api}/api/choreographies/{cid}/video", headers=h, timeout=10).status_code == 409
-        assert objects.list_keys(f"renders/{cid}/") == [] or \
-            all("/pieces/" in k for k in objects.list_keys(f"renders/{cid}/"))
+        assert objects.list_keys(f"renders/{cid}/") == [] or all(
+            "/pieces/" in k for k in objects.list_keys(f"renders/{cid}/")
+        )
     finally:
         objects.put_file(key, backup)

@@ -35,9 +35,9 @@ def takes(tmp_path_factory) -> tuple[Clip, Clip]:
 
 @pytest.fixture(scope="module")
 def plan(takes):
-    beats = song_beats(SONG)[4:4 + 25]
+    beats = song_beats(SONG)[4 : 4 + 25]
     a, b = takes
-    pieces = [Piece(k, tuple(beats[8 * k:8 * k + 9]), c) for k, c in enumerate([a, b, a])]
+    pieces = [Piece(k, tuple(beats[8 * k : 8 * k + 9]), c) for k, c in enumerate([a, b, a])]
     return build_plan(pieces, DATA / "beats" / SONG, beats[0], beats[-1], RenderSettings())
 
 
@@ -53,8 +53,22 @@ def rendered(plan, tmp_path_factory) -> Path:
 
 
 def probe(path: Path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-show_streams", "-show_format", "-of", "json",
-                          str(path)], capture_output=True, check=True, text=True)
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_streams",
+            "-show_format",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -63,9 +77,27 @@ def packet_hashes(path: Path) -> list[str]:
 
     SPS/PPS units are left out: the concat demuxer hands each file's parameter sets
     to the muxer, which repeats them in-band in the first packet of every piece."""
-    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v", "-c", "copy",
-                          "-bsf:v", "filter_units=remove_types=7|8", "-f", "framemd5", "-"],
-                         capture_output=True, check=True, text=True).stdout
+    out = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:v",
+            "-c",
+            "copy",
+            "-bsf:v",
+            "filter_units=remove_types=7|8",
+            "-f",
+            "framemd5",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
     return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
@@ -73,7 +105,12 @@ def test_output_is_h264_aac_the_length_of_the_interval(plan, rendered):
     info = probe(rendered)
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     audio = next(s for s in info["streams"] if s["codec_type"] == "audio")
-    assert (video["codec_name"], video["pix_fmt"], video["width"], video["height"]) == ("h264", "yuv420p", 1280, 720)
+    assert (video["codec_name"], video["pix_fmt"], video["width"], video["height"]) == (
+        "h264",
+        "yuv420p",
+        1280,
+        720,
+    )
     assert audio["codec_name"] == "aac"
     interval = plan.interval[1] - plan.interval[0]
     frame = 1 / plan.settings.fps
@@ -86,12 +123,14 @@ def test_output_is_h264_aac_the_length_of_the_interval(plan, rendered):
 def test_audio_starts_at_the_intervals_first_sample(plan, rendered, tmp_path):
     song, rate = soundfile.read(DATA / "beats" / SONG, dtype="float32")
     wav = tmp_path / "out.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(rendered), "-ac", "1", "-ar", str(rate), str(wav)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(rendered), "-ac", "1", "-ar", str(rate), str(wav)], check=True
+    )
     heard, _ = soundfile.read(wav, dtype="float32")
     start = round(plan.interval[0] * rate)
-    window = heard[rate:3 * rate]
+    window = heard[rate : 3 * rate]
     lags = range(-200, 201)
-    scores = [float(np.dot(window, song[start + rate + lag:start + 3 * rate + lag])) for lag in lags]
+    scores = [float(np.dot(window, song[start + rate + lag : start + 3 * rate + lag])) for lag in lags]
     assert abs(lags[int(np.argmax(scores))]) <= 2  # samples (22050 Hz): exact, up to AAC
 
 
@@ -100,8 +139,8 @@ def test_cuts_land_on_segment_boundaries(plan, rendered):
     fps = plan.settings.fps
     for k in (1, 2):
         cut = plan.cuts[k]
-        before = np.median(red[round((cut - 1.0) * fps):round((cut - 0.3) * fps)])
-        after = np.median(red[round((cut + 0.3) * fps):round((cut + 1.0) * fps)])
+        before = np.median(red[round((cut - 1.0) * fps) : round((cut - 0.3) * fps)])
+        after = np.median(red[round((cut + 0.3) * fps) : round((cut + 1.0) * fps)])
         around = np.arange(round((cut - 0.5) * fps), round((cut + 0.5) * fps))
         progress = (red[around] - before) / (after - before)
         assert abs(after - before) > 30  # the tint really tells the takes apart
@@ -120,11 +159,16 @@ def test_pieces_joined_without_reencoding_match_the_full_render(plan, rendered, 
         info = probe(part.output)
         assert [s["codec_type"] for s in info["streams"]] == ["video"]
         assert int(info["streams"][0]["nb_read_packets"]) == len(plan.piece_frames(k))
-    joined = join_pieces([p.output for p in parts], plan.song_audio_path, plan.interval, tmp_path / "joined.mp4")
+    joined = join_pieces(
+        [p.output for p in parts], plan.song_audio_path, plan.interval, tmp_path / "joined.mp4"
+    )
     info, full = probe(joined), probe(rendered)
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
     assert int(video["nb_read_packets"]) == int(full["streams"][0]["nb_read_packets"]) == plan.frame_count
-    assert abs(float(info["format"]["duration"]) - (plan.interval[1] - plan.interval[0])) <= 1 / plan.settings.fps
+    assert (
+        abs(float(info["format"]["duration"]) - (plan.interval[1] - plan.interval[0]))
+        <= 1 / plan.settings.fps
+    )
     # stream copy: the joined file holds exactly the pieces' coded packets
     assert packet_hashes(joined) == [h for p in parts for h in packet_hashes(p.output)]
     # and shows the same pictures as the full render (the same frames, encoded in other GOPs)
@@ -149,8 +193,12 @@ def test_a_failed_render_keeps_the_previous_output(plan, tmp_path):
     out = tmp_path / "choreo.mp4"
     out.write_bytes(b"previous")
     gone = Clip(**{**plan.pieces[0].clip.__dict__, "path": tmp_path / "gone.mp4"})
-    broken = build_plan([Piece(0, plan.pieces[0].beats, gone), *plan.pieces[1:]], plan.song_audio_path,
-                        *plan.interval, plan.settings)
+    broken = build_plan(
+        [Piece(0, plan.pieces[0].beats, gone), *plan.pieces[1:]],
+        plan.song_audio_path,
+        *plan.interval,
+        plan.settings,
+    )
     with pytest.raises(NotFound):
         render(broken, out)
     assert out.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["choreo.mp4"]

@@ -19,6 +19,7 @@ def test_seeding_renders_takes_and_ingests_them_once(local_stack, tmp_path):
     assert first["moves"] > 0 and "modern dance" in first["styles"]
     # The shipped songs come with it, analysed, so the first page already offers songs.
     from choleor import songs
+
     shipped = [s for s in songs.list_ready() if "Modern Motion" in s["title"]]
     assert len(first["songs_added"]) == 8 and shipped and shipped[0]["tempo"] > 0
     again = seed.seed(tmp_path, limit=3, seconds=10)
@@ -31,8 +32,13 @@ def test_seeding_renders_takes_and_ingests_them_once(local_stack, tmp_path):
 
 
 def test_library_stats_cli(local_stack):
-    out = subprocess.run([sys.executable, "-m", "choleor.cli", "library", "stats", "--json"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "choleor.cli", "library", "stats", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     stats = json.loads(out.stdout)
     assert set(stats) == {"sources", "moves", "styles", "duration_s"} and stats["moves"] >= 0

@@ -30,9 +30,14 @@ def clean_env(**extra) -> dict:
 
 
 def start(data: Path, port: int, env=None) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "choleor.cli", "--data", str(data), "serve",
-                             "--port", str(port), "--no-seed"], cwd=ROOT, env=env or clean_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "choleor.cli", "--data", str(data), "serve", "--port", str(port), "--no-seed"],
+        cwd=ROOT,
+        env=env or clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -80,10 +85,16 @@ def test_serve_runs_the_app_and_keeps_data_across_restarts(tmp_path):
         page = requests.get(f"http://127.0.0.1:{port}/", timeout=5)
         assert page.status_code == 200 and "Choleor" in page.text
         state = json.loads((data / "stack.json").read_text())
-        env = clean_env(AWS_ENDPOINT_URL_DYNAMODB=state["dynamodb"], AWS_ENDPOINT_URL_S3=state["s3"],
-                        AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", AWS_REGION="us-east-1")
-        write = ("from choleor.storage import records; "
-                 "records.put('songs', {'id': 'kept', 'title': 'still here'})")
+        env = clean_env(
+            AWS_ENDPOINT_URL_DYNAMODB=state["dynamodb"],
+            AWS_ENDPOINT_URL_S3=state["s3"],
+            AWS_ACCESS_KEY_ID="S3RVER",
+            AWS_SECRET_ACCESS_KEY="S3RVER",
+            AWS_REGION="us-east-1",
+        )
+        write = (
+            "from choleor.storage import records; records.put('songs', {'id': 'kept', 'title': 'still here'})"
+        )
         subprocess.run([sys.executable, "-c", write], env=env, check=True, cwd=ROOT)
         pids = server_pids(data)
         assert len(pids) >= 2  # java and node
@@ -97,8 +108,13 @@ def test_serve_runs_the_app_and_keeps_data_across_restarts(tmp_path):
     proc = start(data, port)
     try:
         state = json.loads((data / "stack.json").read_text())
-        env = clean_env(AWS_ENDPOINT_URL_DYNAMODB=state["dynamodb"], AWS_ENDPOINT_URL_S3=state["s3"],
-                        AWS_ACCESS_KEY_ID="S3RVER", AWS_SECRET_ACCESS_KEY="S3RVER", AWS_REGION="us-east-1")
+        env = clean_env(
+            AWS_ENDPOINT_URL_DYNAMODB=state["dynamodb"],
+            AWS_ENDPOINT_URL_S3=state["s3"],
+            AWS_ACCESS_KEY_ID="S3RVER",
+            AWS_SECRET_ACCESS_KEY="S3RVER",
+            AWS_REGION="us-east-1",
+        )
         read = "from choleor.storage import records; print(records.get('songs', {'id': 'kept'})['title'])"
         out = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, cwd=ROOT)
         assert out.stdout.strip() == "still here"
@@ -111,11 +127,19 @@ def test_a_busy_port_is_a_one_line_error(tmp_path):
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        out = subprocess.run([sys.executable, "-m", "choleor.cli", "--data", str(tmp_path), "serve",
-                              "--port", str(port)], cwd=ROOT, env=clean_env(), capture_output=True,
-                             text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "choleor.cli", "--data", str(tmp_path), "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert out.returncode != 0
-    assert out.stderr.strip() == f"choleor serve: port {port} on 127.0.0.1 is already in use; choose another with --port"
+    assert (
+        out.stderr.strip()
+        == f"choleor serve: port {port} on 127.0.0.1 is already in use; choose another with --port"
+    )
     assert "Traceback" not in out.stdout + out.stderr
 
 
@@ -126,9 +150,23 @@ def test_missing_java_is_a_one_line_error(tmp_path):
     for tool in ("node",):
         src = subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip()
         (bin_dir / tool).symlink_to(src)
-    out = subprocess.run([sys.executable, "-m", "choleor.cli", "--data", str(tmp_path / "d"), "serve",
-                          "--port", str(free_port())], cwd=ROOT, env=clean_env(PATH=str(bin_dir)),
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "choleor.cli",
+            "--data",
+            str(tmp_path / "d"),
+            "serve",
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        env=clean_env(PATH=str(bin_dir)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Java 17" in lines[0] and "Traceback" not in out.stderr
@@ -143,10 +181,23 @@ def test_a_server_that_does_not_come_up_is_named(tmp_path):
     script = fake / ".bin" / "s3rver"
     script.write_text("#!/bin/sh\necho 'Error: cannot bind' >&2\nexit 3\n")
     script.chmod(0o755)
-    out = subprocess.run([sys.executable, "-m", "choleor.cli", "--data", str(tmp_path / "d"), "serve",
-                          "--port", str(free_port())], cwd=ROOT,
-                         env=clean_env(CHOLEOR_NODE_MODULES=str(fake)), capture_output=True, text=True,
-                         timeout=90)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "choleor.cli",
+            "--data",
+            str(tmp_path / "d"),
+            "serve",
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        env=clean_env(CHOLEOR_NODE_MODULES=str(fake)),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert out.returncode != 0
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "s3rver exited with code 3" in lines[0] and "cannot bind" in lines[0]

@@ -17,8 +17,9 @@ CLIP = DATA / "beats" / "omsx_keep_on_rolling.flac"
 
 def upload(api: str, path: Path, filename: str | None = None) -> dict:
     data = path.read_bytes()
-    r = requests.post(f"{api}/api/songs", json={"filename": filename or path.name, "size": len(data)},
-                      timeout=10)
+    r = requests.post(
+        f"{api}/api/songs", json={"filename": filename or path.name, "size": len(data)}, timeout=10
+    )
     assert r.status_code == 201, r.text
     out = r.json()
     put = requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=30)
@@ -46,8 +47,11 @@ def test_an_uploaded_song_is_analysed_and_listed(api, analysed):
     song = requests.get(f"{api}/api/songs/{analysed}", timeout=10).json()
     assert song["status"] == "ready"
     a = song["analysis"]
-    truth = next(c for c in json.loads((DATA / "beats" / "annotations.json").read_text())["clips"]
-                 if c["file"] == CLIP.name)
+    truth = next(
+        c
+        for c in json.loads((DATA / "beats" / "annotations.json").read_text())["clips"]
+        if c["file"] == CLIP.name
+    )
     assert abs(a["tempo"] - truth["bpm"]) < 2
     assert abs(a["duration"] - truth["duration"]) < 0.1
     beats = np.array(a["beats"])

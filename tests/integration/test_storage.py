@@ -34,12 +34,25 @@ def test_create_twice_is_a_conflict_and_keeps_the_first(local_stack):
 def test_update_with_condition(local_stack):
     key = {"id": uid()}
     records.put("songs", {**key, "status": "new", "count": 0})
-    out = records.update("songs", key, {"status": "ready"}, add={"count": 2},
-                         condition="#s = :new", names={"#s": "status"}, values={":new": "new"})
+    out = records.update(
+        "songs",
+        key,
+        {"status": "ready"},
+        add={"count": 2},
+        condition="#s = :new",
+        names={"#s": "status"},
+        values={":new": "new"},
+    )
     assert out["status"] == "ready" and out["count"] == 2
     with pytest.raises(Conflict):
-        records.update("songs", key, {"status": "again"},
-                       condition="#s = :new", names={"#s": "status"}, values={":new": "new"})
+        records.update(
+            "songs",
+            key,
+            {"status": "again"},
+            condition="#s = :new",
+            names={"#s": "status"},
+            values={":new": "new"},
+        )
     out = records.update("songs", key, remove=["count"])
     assert "count" not in out
 
@@ -85,9 +98,15 @@ def test_presigned_put_then_get_over_http(local_stack, tmp_path):
 def test_browser_upload_is_allowed_by_cors(local_stack):
     key = f"uploads/{uid()}/a.mp3"
     url = objects.presign_put(key, "audio/mpeg")
-    r = requests.options(url, headers={"Origin": "http://127.0.0.1:8000",
-                                       "Access-Control-Request-Method": "PUT",
-                                       "Access-Control-Request-Headers": "content-type"}, timeout=10)
+    r = requests.options(
+        url,
+        headers={
+            "Origin": "http://127.0.0.1:8000",
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=10,
+    )
     assert r.status_code == 200
     assert r.headers.get("Access-Control-Allow-Origin") in ("*", "http://127.0.0.1:8000")
 

@@ -24,10 +24,10 @@ def drum_track(bpm, dur=30.0, t0=0.5, hats=True, drift=0.0, seed=0, hat_level=0.
     while tb + 0.35 < dur:
         period = 60 / (bpm * (1 + drift * tb / dur))
         i = int(round(tb * SR))
-        y[i:i + len(t)] += kick if k % 2 == 0 else 0.7 * snare + 0.3 * kick
+        y[i : i + len(t)] += kick if k % 2 == 0 else 0.7 * snare + 0.3 * kick
         if hats:
             j = int(round((tb + period / 2) * SR))
-            y[j:j + len(t)] += hat_level * hat[: max(0, min(len(t), n - j))]
+            y[j : j + len(t)] += hat_level * hat[: max(0, min(len(t), n - j))]
         onsets.append(tb)
         tb += period
         k += 1

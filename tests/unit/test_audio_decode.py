@@ -23,8 +23,10 @@ def test_probe_flac():
     assert info.size == CLIP.stat().st_size
 
 
-@pytest.mark.parametrize("ext,codec", [("mp3", "libmp3lame"), ("ogg", "libvorbis"), ("m4a", "aac"),
-                                       ("opus", "libopus"), ("wav", "pcm_s16le")])
+@pytest.mark.parametrize(
+    "ext,codec",
+    [("mp3", "libmp3lame"), ("ogg", "libvorbis"), ("m4a", "aac"), ("opus", "libopus"), ("wav", "pcm_s16le")],
+)
 def test_compressed_formats_decode_to_same_length(tmp_path, ext, codec):
     ref = decode.load_mono(CLIP)
     out = tmp_path / f"song.{ext}"
@@ -41,8 +43,22 @@ def test_compressed_formats_decode_to_same_length(tmp_path, ext, codec):
 
 def test_video_sound_track_decodes(tmp_path):
     out = tmp_path / "dance.webm"
-    ffmpeg("-f", "lavfi", "-i", "color=c=blue:s=64x64:d=5", "-i", CLIP, "-t", "5", "-c:v", "libvpx",
-           "-c:a", "libopus", "-shortest", out)
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=blue:s=64x64:d=5",
+        "-i",
+        CLIP,
+        "-t",
+        "5",
+        "-c:v",
+        "libvpx",
+        "-c:a",
+        "libopus",
+        "-shortest",
+        out,
+    )
     info = decode.validate(out)
     assert info.has_video and info.has_audio
     y = decode.load_mono(out, sr=16000)
@@ -53,7 +69,7 @@ def test_start_and_duration(tmp_path):
     y = decode.load_mono(CLIP, start=10.0, duration=4.0)
     full = decode.load_mono(CLIP)
     assert len(y) == pytest.approx(4 * 22050, abs=50)
-    assert np.allclose(y[1000:2000], full[10 * 22050 + 1000: 10 * 22050 + 2000], atol=1e-4)
+    assert np.allclose(y[1000:2000], full[10 * 22050 + 1000 : 10 * 22050 + 2000], atol=1e-4)
 
 
 def test_text_renamed_mp3_rejected(tmp_path):

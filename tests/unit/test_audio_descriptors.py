@@ -8,8 +8,13 @@ import pytest
 
 from choleor.audio.analysis import analyze_array, analyze_file
 from choleor.audio.beats import BeatGrid, compute_features
-from choleor.audio.descriptors import (VECTOR_LENGTH, VECTOR_NAMES, energy_profile, music_vector,
-                                       segment_descriptors)
+from choleor.audio.descriptors import (
+    VECTOR_LENGTH,
+    VECTOR_NAMES,
+    energy_profile,
+    music_vector,
+    segment_descriptors,
+)
 from choleor.audio.peaks import waveform_peaks
 from choleor.audio.segments import segments_for
 from choleor.errors import BadInput

@@ -8,8 +8,9 @@ from choleor.audio.segments import segments_for
 
 def grid(n_beats=70, period=0.5, t0=1.0, first_downbeat=2):
     beats = t0 + period * np.arange(n_beats)
-    return BeatGrid(beats=beats, downbeats=beats[first_downbeat::4], tempo=60 / period,
-                    first_downbeat=first_downbeat)
+    return BeatGrid(
+        beats=beats, downbeats=beats[first_downbeat::4], tempo=60 / period, first_downbeat=first_downbeat
+    )
 
 
 def test_whole_song_units_have_nine_times_and_start_on_downbeats():

@@ -22,6 +22,7 @@ def test_help_lists_every_command():
 
 def test_every_command_has_help():
     for name in commands():
-        out = subprocess.run([sys.executable, "-m", "choleor.cli", name, "--help"], capture_output=True,
-                             text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "choleor.cli", name, "--help"], capture_output=True, text=True
+        )
         assert out.returncode == 0 and "usage: choleor" in out.stdout, name

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from choleor.edge import events_topic, files_topic, jobs_topic
 from choleor.edge.bus import MemoryBus, matches
 from choleor.edge.device import Device, source_id_for
 from choleor.edge.files import CHUNK, FileReceiver, send_file
 from choleor.jobs.registry import register
+
 
 @register("test.edge_steps")
 def edge_steps(params: dict, report) -> dict:
@@ -23,25 +22,6 @@ def edge_steps(params: dict, report) -> dict:
         report(i / steps, f"step {i + 1} of {steps}")
         time.sleep(float(params.get("delay", 0.2)))
     return {"token": params["token"], "steps": steps}
-
-
-@pytest.fixture
-def memory_aws(monkeypatch):
-    """moto's in-memory DynamoDB and S3, provisioned from template.yaml like the local stack."""
-    moto = pytest.importorskip("moto")
-    from choleor.stack.provision import provision
-    from choleor.storage import aws
-
-    for k in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_REGION": "us-east-1", "CHOLEOR_USE_AWS": "1"}.items():
-        monkeypatch.setenv(k, v)
-    with moto.mock_aws():
-        aws.reset_clients()
-        provision()
-        yield
-    aws.reset_clients()
 
 
 def runs(token: str) -> int:
@@ -59,8 +39,11 @@ def wait_for(pred, timeout: float = 15.0) -> None:
 
 
 def finals(bus: MemoryBus, job_id: str) -> list[dict]:
-    return [e for e in bus.on(events_topic("pi")) if e.get("job_id") == job_id
-            and e["status"] in ("done", "failed")]
+    return [
+        e
+        for e in bus.on(events_topic("pi"))
+        if e.get("job_id") == job_id and e["status"] in ("done", "failed")
+    ]
 
 
 def test_topic_filters_match_like_mqtt():
@@ -73,15 +56,23 @@ def test_topic_filters_match_like_mqtt():
 def test_device_runs_a_job_and_publishes_progress_and_result(memory_aws, tmp_path):
     bus = MemoryBus()
     device = Device(bus, "pi", tmp_path, poll=0.05, sweep_interval=0).start()
-    bus.publish(jobs_topic("pi", "test.edge_steps"),
-                {"job_id": "job-1", "params": {"token": "t1", "steps": 5, "delay": 0.25}})
+    bus.publish(
+        jobs_topic("pi", "test.edge_steps"),
+        {"job_id": "job-1", "params": {"token": "t1", "steps": 5, "delay": 0.25}},
+    )
     wait_for(lambda: finals(bus, "job-1"))
     device.stop()
     events = [e for e in bus.on(events_topic("pi")) if e["job_id"] == "job-1"]
     running = [e for e in events if e["status"] == "running"]
     assert len(running) >= 2 and running[-1]["progress"] > running[0]["progress"]
-    assert events[-1] == {"job_id": "job-1", "kind": "test.edge_steps", "status": "done", "progress": 1.0,
-                          "message": "done", "result": {"token": "t1", "steps": 5}}
+    assert events[-1] == {
+        "job_id": "job-1",
+        "kind": "test.edge_steps",
+        "status": "done",
+        "progress": 1.0,
+        "message": "done",
+        "result": {"token": "t1", "steps": 5},
+    }
 
 
 def test_the_same_job_sent_twice_runs_once(memory_aws, tmp_path):

@@ -6,7 +6,7 @@ import json
 import sys
 
 from choleor.edge import handler
-from tests.unit.test_edge_device import memory_aws, runs  # noqa: F401  (fixture; registers the test kind)
+from tests.unit.test_edge_device import runs  # registers the test job kind too
 
 
 class FakeIotData:

@@ -9,7 +9,6 @@ from botocore.exceptions import EndpointConnectionError
 
 from choleor.edge.cloud import CloudTarget, is_transient
 from choleor.edge.sync import Backoff, Journal, Syncer
-from tests.unit.test_edge_device import memory_aws  # noqa: F401  (fixture)
 
 
 class PowerCut(BaseException):
@@ -51,7 +50,9 @@ class FakeCloud:
 def _local_source(sid: str) -> None:
     from choleor.storage import objects, records
 
-    records.put("sources", {"id": sid, "status": "ready", "upload_key": f"uploads/sources/{sid}/original.mp4"})
+    records.put(
+        "sources", {"id": sid, "status": "ready", "upload_key": f"uploads/sources/{sid}/original.mp4"}
+    )
     objects.put_bytes(f"uploads/sources/{sid}/original.mp4", b"video" * 100)
     objects.put_bytes(f"sources/{sid}/poses.npz", b"poses")
     objects.put_bytes(f"sources/{sid}/moves.npz", b"moves")
@@ -83,8 +84,9 @@ def test_an_unreachable_cloud_fails_the_pass_softly_after_backing_off(memory_aws
     cloud = FakeCloud()
     cloud.down = True
     delays: list[float] = []
-    report = Syncer(CloudTarget(), tmp_path, Backoff(attempts=4, base=1.0, sleep=delays.append),
-                    cloud=cloud).run_pass()
+    report = Syncer(
+        CloudTarget(), tmp_path, Backoff(attempts=4, base=1.0, sleep=delays.append), cloud=cloud
+    ).run_pass()
     assert report.error and "did not answer" in report.error and report.pending == 1
     assert report.retries == 3 and delays[0] < delays[1] < delays[2] <= 4.0 + 1e-9
     cloud.down = False

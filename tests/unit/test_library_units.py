@@ -8,8 +8,9 @@ from choleor.library.ingest import bar_units
 
 def grid(n_beats=40, period=0.375, t0=0.5, first_downbeat=1):
     beats = t0 + period * np.arange(n_beats)
-    return BeatGrid(beats=beats, downbeats=beats[first_downbeat::4], tempo=60 / period,
-                    first_downbeat=first_downbeat)
+    return BeatGrid(
+        beats=beats, downbeats=beats[first_downbeat::4], tempo=60 / period, first_downbeat=first_downbeat
+    )
 
 
 def test_a_move_starts_on_every_bar():

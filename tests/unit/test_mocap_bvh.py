@@ -88,7 +88,9 @@ def test_fk_matches_intrinsic_euler_in_channel_order(text, order):
     np.testing.assert_allclose(bone, expected @ motion.skeleton.offsets[2], atol=1e-9)
     # the two orders really differ
     other = "ZYX" if order == "ZXY" else "ZXY"
-    assert not np.allclose(Rotation.from_euler(other, motion.frames[:, 6:9], degrees=True).as_matrix(), expected)
+    assert not np.allclose(
+        Rotation.from_euler(other, motion.frames[:, 6:9], degrees=True).as_matrix(), expected
+    )
 
 
 def test_bad_motion_size_is_rejected():

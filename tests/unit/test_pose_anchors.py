@@ -51,7 +51,9 @@ def test_scores_are_clipped_sigmoid():
 
 def test_iou():
     box = np.array([0, 0, 2, 2.0])
-    np.testing.assert_allclose(iou(box, np.array([[0, 0, 2, 2.0], [1, 0, 3, 2], [5, 5, 6, 6]])), [1, 1 / 3, 0])
+    np.testing.assert_allclose(
+        iou(box, np.array([[0, 0, 2, 2.0], [1, 0, 3, 2], [5, 5, 6, 6]])), [1, 1 / 3, 0]
+    )
 
 
 def test_best_detection_blends_overlapping_candidates():

@@ -2,7 +2,10 @@ import numpy as np
 
 from choleor.pose import COCO17_FROM_BLAZEPOSE, COCO17_NAMES
 from choleor.pose.landmarks import (
-    Landmarks, decode_landmarks, refine_with_heatmap, to_coco17,
+    Landmarks,
+    decode_landmarks,
+    refine_with_heatmap,
+    to_coco17,
 )
 from choleor.pose.tracker import landmark_box
 

@@ -6,8 +6,13 @@ import pytest
 
 from choleor.pose.frames import I420Frame, RgbFrame
 from choleor.pose.roi import (
-    Roi, crop_to_image_matrix, cut, letterbox_roi, normalize_radians,
-    roi_from_alignment_points, to_image,
+    Roi,
+    crop_to_image_matrix,
+    cut,
+    letterbox_roi,
+    normalize_radians,
+    roi_from_alignment_points,
+    to_image,
 )
 
 

@@ -14,17 +14,46 @@ def _numbered_video(path, count=40, fps=25, size=(96, 64), pix_fmt="yuv420p", ex
     """Frame i is a flat grey of level 5*i: easy to recognise after decoding."""
     w, h = size
     data = b"".join(np.full((h, w, 3), 5 * i, np.uint8).tobytes() for i in range(count))
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                    "-s", f"{w}x{h}", "-r", str(fps), "-i", "pipe:", "-c:v", "libx264", "-g", "12",
-                    "-crf", "10", "-pix_fmt", pix_fmt, *extra, str(path)], input=data, check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w}x{h}",
+            "-r",
+            str(fps),
+            "-i",
+            "pipe:",
+            "-c:v",
+            "libx264",
+            "-g",
+            "12",
+            "-crf",
+            "10",
+            "-pix_fmt",
+            pix_fmt,
+            *extra,
+            str(path),
+        ],
+        input=data,
+        check=True,
+    )
     return path
 
 
 def _pipe_i420(path, info, frame_range):
     """The same frames through the ffmpeg pipe, as (H * 3/2, W) arrays."""
     size = video.i420_frame_bytes(info.width, info.height)
-    return [data.reshape(-1, info.width)
-            for data in video._raw_frames(path, info, frame_range, 1, "yuv420p", size)]
+    return [
+        data.reshape(-1, info.width)
+        for data in video._raw_frames(path, info, frame_range, 1, "yuv420p", size)
+    ]
 
 
 def _levels(frames):
@@ -44,7 +73,9 @@ def test_probe_and_read_all(tmp_path):
 def test_frame_ranges_are_exact(tmp_path, frame_range):
     path = _numbered_video(tmp_path / "n.mp4")
     start, end = frame_range
-    assert _levels(read_frames(path, frame_range=frame_range)) == list(range(start, 40 if end is None else end))
+    assert _levels(read_frames(path, frame_range=frame_range)) == list(
+        range(start, 40 if end is None else end)
+    )
 
 
 def test_i420_frames_match_rgb_frames(tmp_path):
@@ -79,8 +110,22 @@ def test_in_process_planes_are_not_copied_until_needed(tmp_path):
 def test_rotated_video_is_read_upright_through_ffmpeg(tmp_path, rotate):
     plain = _numbered_video(tmp_path / "n.mp4")
     rotated = tmp_path / "r.mp4"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(plain), "-c", "copy",
-                    "-metadata:s:v", f"rotate={rotate}", str(rotated)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(plain),
+            "-c",
+            "copy",
+            "-metadata:s:v",
+            f"rotate={rotate}",
+            str(rotated),
+        ],
+        check=True,
+    )
     info = probe(rotated)
     w, h = (96, 64) if rotate == 180 else (64, 96)
     assert (info.width, info.height) == (w, h) and info.transformed and not in_process(info)
@@ -108,14 +153,42 @@ def test_undecodable_file_is_bad_input(tmp_path):
 
 def test_file_without_video_is_refused(tmp_path):
     audio = tmp_path / "a.m4a"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=8000",
-                    "-t", "0.5", str(audio)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=8000", "-t", "0.5", str(audio)],
+        check=True,
+    )
     with pytest.raises(BadInput, match="no video stream"):
         probe(audio)
     cover = tmp_path / "c.mp3"  # cover art is a video stream, but not a video
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=8000", "-f", "lavfi",
-                    "-i", "testsrc=size=64x64:rate=1:d=1", "-map", "0", "-map", "1", "-t", "0.5",
-                    "-frames:v", "1", "-c:v", "mjpeg", "-disposition:v", "attached_pic", str(cover)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=8000",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=64x64:rate=1:d=1",
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-t",
+            "0.5",
+            "-frames:v",
+            "1",
+            "-c:v",
+            "mjpeg",
+            "-disposition:v",
+            "attached_pic",
+            str(cover),
+        ],
+        check=True,
+    )
     with pytest.raises(BadInput, match="no video stream"):
         probe(cover)
     with pytest.raises(BadInput, match="cannot read"):

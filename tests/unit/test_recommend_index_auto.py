@@ -6,8 +6,14 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import RobustScaler
 
 from choleor.recommend import index as ix
-from choleor.recommend.auto import (MAX_RUN, auto_choreograph, greedy_choreograph, late_repeats,
-                                    sequence_cost, viterbi)
+from choleor.recommend.auto import (
+    MAX_RUN,
+    auto_choreograph,
+    greedy_choreograph,
+    late_repeats,
+    sequence_cost,
+    viterbi,
+)
 from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.rank import candidates
 from choleor.recommend.synthetic import BASE_POSE, library, make_world, simple_move, song
@@ -25,8 +31,9 @@ def test_projection_matches_sklearn_fitted_once(small):
     moves, index, _ = small
     raw = np.stack([m.music for m in moves])
     scaler = RobustScaler().fit(raw)
-    pca = PCA(n_components=index.pca_components.shape[0], svd_solver="randomized",
-              random_state=ix.RANDOM_STATE).fit(scaler.transform(raw))
+    pca = PCA(
+        n_components=index.pca_components.shape[0], svd_solver="randomized", random_state=ix.RANDOM_STATE
+    ).fit(scaler.transform(raw))
     expected = pca.transform(scaler.transform(raw))
     assert np.allclose(np.abs(index.music), np.abs(expected), atol=1e-3)
 
@@ -50,6 +57,7 @@ def test_save_load_round_trips_and_never_refits(small, monkeypatch):
 
 def test_load_refuses_other_files():
     import io
+
     buf = io.BytesIO()
     np.savez(buf, a=np.zeros(3))
     with pytest.raises(ValueError):
@@ -78,11 +86,15 @@ def test_viterbi_beats_greedy_on_a_trap():
         simple_move("good", "b", music=a + 0.3, start=pose(), end=link),
         simple_move("next", "c", music=b, start=link, end=pose()),
         simple_move("next2", "d", music=b + 0.1, start=pose(), end=pose()),
-    ] + [simple_move(f"f{i}", f"f{i}", music=rng.normal(size=8) * 3, start=pose(), end=pose())
-         for i in range(12)]
+    ] + [
+        simple_move(f"f{i}", f"f{i}", music=rng.normal(size=8) * 3, start=pose(), end=pose())
+        for i in range(12)
+    ]
     index = ix.build_index(moves, "t")
-    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
-            for k, music in enumerate((a, b))]
+    segs = [
+        SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+        for k, music in enumerate((a, b))
+    ]
     greedy = greedy_choreograph(index, segs)
     best = auto_choreograph(index, segs, m=5)
     assert greedy[0] == 0 and best == [1, 2]
@@ -104,6 +116,7 @@ def test_auto_makes_new_choreography_not_a_replay(small):
     _, index, _ = small
     rng = np.random.default_rng(3)
     segments = song(rng, make_world(np.random.default_rng(0), dim=24), 8)
+
     def longest_run(picks):
         runs, run = [1], 1
         for a, b in zip(picks[:-1], picks[1:]):
@@ -124,7 +137,7 @@ def test_viterbi_limits_runs_of_one_source_exactly():
     same = [np.array([[True, False], [False, False]])] * 3
     assert viterbi(unary, pair) == [0, 0, 0, 0]
     path = viterbi(unary, pair, same, max_run=2)
-    assert sum(path) == 1 and all(path[i:i + 3] != [0, 0, 0] for i in range(2))  # one break
+    assert sum(path) == 1 and all(path[i : i + 3] != [0, 0, 0] for i in range(2))  # one break
     alternate = viterbi(unary, pair, same, max_run=1)
     assert alternate in ([0, 1, 0, 1], [1, 0, 1, 0])  # never two of one source in a row
     # a loose step (a person's fixed pick) may extend the run
@@ -139,13 +152,21 @@ def test_auto_dances_a_repeated_phrase_again_where_the_music_repeats():
     pose = lambda: BASE_POSE + rng.normal(scale=0.4, size=(17, 2))  # noqa: E731
     p0, p1 = pose(), pose()
     a, b = rng.normal(size=8), rng.normal(size=8)
-    moves = [simple_move("A", "s", music=a, start=p0, end=p1),
-             simple_move("B", "s", music=b, start=p1, end=p0, at=4.0)]
-    moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=0.5, size=8),
-                          start=pose(), end=pose()) for i in range(16)]
+    moves = [
+        simple_move("A", "s", music=a, start=p0, end=p1),
+        simple_move("B", "s", music=b, start=p1, end=p0, at=4.0),
+    ]
+    moves += [
+        simple_move(
+            f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=0.5, size=8), start=pose(), end=pose()
+        )
+        for i in range(16)
+    ]
     index = ix.build_index(moves, "t")
-    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
-            for k, music in enumerate((a, b, a, b))]
+    segs = [
+        SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+        for k, music in enumerate((a, b, a, b))
+    ]
     picks = auto_choreograph(index, segs, repeats={2: 0, 3: 1})
     assert picks[2:] == picks[:2] and {index.ids[p] for p in picks} == {"A", "B"}
     fresh = auto_choreograph(index, segs)
@@ -160,10 +181,13 @@ def _a_and_a_bar_later():
     rng = np.random.default_rng(12)
     a, b = rng.normal(size=8), rng.normal(size=8)
     moves = [simple_move("A", "v", music=a), simple_move("A-bar-later", "v", music=a, at=2.0)]
-    moves += [simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=2.0, size=8))
-              for i in range(16)]
-    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
-            for k, music in enumerate((a, b, a))]
+    moves += [
+        simple_move(f"f{i}", f"f{i}", music=(a, b)[i % 2] + rng.normal(scale=2.0, size=8)) for i in range(16)
+    ]
+    segs = [
+        SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, music, np.linspace(0.2, 0.8, 8))
+        for k, music in enumerate((a, b, a))
+    ]
     return ix.build_index(moves, "t"), segs
 
 
@@ -189,10 +213,14 @@ def test_footage_is_never_shown_twice_even_when_the_repairs_run_out():
 def test_a_library_smaller_than_the_interval_still_gets_a_plan():
     """Two moves of one video for four segments: something must come back, and auto-fill
     returns a plan instead of searching for one that cannot exist."""
-    moves = [simple_move("A", "v", music=np.arange(8.0)),
-             simple_move("B", "v", music=np.arange(8.0)[::-1], at=4.0)]
+    moves = [
+        simple_move("A", "v", music=np.arange(8.0)),
+        simple_move("B", "v", music=np.arange(8.0)[::-1], at=4.0),
+    ]
     index = ix.build_index(moves, "t")
-    segs = [SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, np.arange(8.0), np.linspace(0.2, 0.8, 8))
-            for k in range(4)]
+    segs = [
+        SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, np.arange(8.0), np.linspace(0.2, 0.8, 8))
+        for k in range(4)
+    ]
     picks = auto_choreograph(index, segs, max_repairs=1)
     assert len(picks) == 4 and set(picks) <= {0, 1}

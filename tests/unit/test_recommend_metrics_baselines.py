@@ -21,9 +21,10 @@ def test_transition_jump_known_value():
 
 def test_energy_corr_sign_and_value():
     e = np.linspace(0, 1, 8)
-    index = _index([simple_move("up", "a", energy=2 * e + 1),
-                    simple_move("down", "b", energy=1 - e)]
-                   + [simple_move(f"f{i}", f"f{i}", music=np.full(8, i)) for i in range(4)])
+    index = _index(
+        [simple_move("up", "a", energy=2 * e + 1), simple_move("down", "b", energy=1 - e)]
+        + [simple_move(f"f{i}", f"f{i}", music=np.full(8, i)) for i in range(4)]
+    )
     segs = [SegmentFeatures(0, np.arange(9.0), np.zeros(8), e)]
     assert np.isclose(metrics.energy_corr(index, segs, [0]), 1.0)
     assert np.isclose(metrics.energy_corr(index, segs, [1]), -1.0)
@@ -42,8 +43,7 @@ def test_still_on_every_beat_gives_full_beat_alignment():
     keys = BASE_POSE + rng.normal(scale=0.3, size=(17, 17, 2))
     traj = eased(keys)  # 16 beats, still on each
     trajs = np.stack([traj[:65], traj[64:]])
-    segs = [SegmentFeatures(k, 1.0 + 0.5 * (8 * k + np.arange(9)), np.zeros(4), np.ones(8))
-            for k in range(2)]
+    segs = [SegmentFeatures(k, 1.0 + 0.5 * (8 * k + np.arange(9)), np.zeros(4), np.ones(8)) for k in range(2)]
     times, poses = metrics.compose(trajs, segs, [0, 1])
     mb, db = metrics.music_beats(segs), metrics.motion_beats(times, poses)
     assert len(mb) == 15
@@ -79,6 +79,7 @@ def test_original2020_scores_every_unit_against_the_first():
     rng = np.random.default_rng(0)
     world = make_world(rng, dim=24)
     from choleor.recommend.synthetic import library
+
     index = _index(library(rng, world, 10, 6))
     segs = song(rng, world, 4)
     other = [segs[0]] + song(np.random.default_rng(9), world, 3)
@@ -97,10 +98,14 @@ def test_random_picks_shape():
 
 def test_stretched_counts_picks_played_more_than_a_fifth_off_their_speed():
     rng = np.random.default_rng(0)
-    index = _index([simple_move(name, name, tempo=tempo, music=rng.normal(size=8))
-                    for name, tempo in (("own", 120.0), ("near", 138.0), ("fast", 160.0),
-                                        ("half", 80.0))])
-    segs = [SegmentFeatures(k, 4.0 * k + np.arange(9) * 0.5, np.zeros(8), np.zeros(8))
-            for k in range(4)]  # 120 bpm
+    index = _index(
+        [
+            simple_move(name, name, tempo=tempo, music=rng.normal(size=8))
+            for name, tempo in (("own", 120.0), ("near", 138.0), ("fast", 160.0), ("half", 80.0))
+        ]
+    )
+    segs = [
+        SegmentFeatures(k, 4.0 * k + np.arange(9) * 0.5, np.zeros(8), np.zeros(8)) for k in range(4)
+    ]  # 120 bpm
     assert metrics.stretched(index, segs, [0, 1, 0, 1]) == 0.0  # 0 % and 15 %
     assert metrics.stretched(index, segs, [0, 2, 3, 1]) == 0.5  # 33 % slower, 50 % faster

@@ -11,18 +11,28 @@ from choleor.recommend.synthetic import BASE_POSE, simple_move
 
 
 def _segment(tempo=120.0, music=None, energy=None, index=0):
-    return SegmentFeatures(index=index, beats=np.arange(9) * 60.0 / tempo,
-                           music=np.zeros(8) if music is None else music,
-                           energy=np.linspace(0.2, 0.8, 8) if energy is None else energy)
+    return SegmentFeatures(
+        index=index,
+        beats=np.arange(9) * 60.0 / tempo,
+        music=np.zeros(8) if music is None else music,
+        energy=np.linspace(0.2, 0.8, 8) if energy is None else energy,
+    )
 
 
 def _filler(rng, n, sources=None, tempo=120.0):
     """Moves with random music and poses, to give the scaler and PCA something to fit."""
-    return [simple_move(f"f{i}", f"fs{i if sources is None else i % sources}", tempo=tempo,
-                        music=rng.normal(size=8), energy=rng.uniform(size=8),
-                        start=BASE_POSE + rng.normal(scale=0.3, size=(17, 2)),
-                        end=BASE_POSE + rng.normal(scale=0.3, size=(17, 2)))
-            for i in range(n)]
+    return [
+        simple_move(
+            f"f{i}",
+            f"fs{i if sources is None else i % sources}",
+            tempo=tempo,
+            music=rng.normal(size=8),
+            energy=rng.uniform(size=8),
+            start=BASE_POSE + rng.normal(scale=0.3, size=(17, 2)),
+            end=BASE_POSE + rng.normal(scale=0.3, size=(17, 2)),
+        )
+        for i in range(n)
+    ]
 
 
 def test_mirror_swaps_sides_and_round_trips():
@@ -74,8 +84,11 @@ def test_thirty_percent_stretch_scores_much_lower_than_five():
 def test_candidates_are_best_first_with_distinct_sources():
     rng = np.random.default_rng(2)
     # 8 sources x 10 near-identical moves: the top 6 by score would share sources.
-    moves = [simple_move(f"m{s}-{i}", f"src{s}", music=np.full(8, s * 0.01) + i * 1e-3)
-             for s in range(8) for i in range(10)]
+    moves = [
+        simple_move(f"m{s}-{i}", f"src{s}", music=np.full(8, s * 0.01) + i * 1e-3)
+        for s in range(8)
+        for i in range(10)
+    ]
     index = build_index(moves + _filler(rng, 10, sources=2), "t")
     out = candidates(index, _segment(music=np.zeros(8)))
     sources = [index.source[c.index] for c in out]
@@ -95,8 +108,9 @@ def _repeat_library(rng):
     moves = []
     for s in range(8):
         for i in range(2):
-            m = simple_move(f"m{s}-{i}", f"src{s}", music=rng.normal(size=8),
-                            energy=rng.uniform(size=8), at=4.0 * i)
+            m = simple_move(
+                f"m{s}-{i}", f"src{s}", music=rng.normal(size=8), energy=rng.uniform(size=8), at=4.0 * i
+            )
             moves += [m, mirror(m)]
     return build_index(moves, "t")
 
@@ -111,8 +125,12 @@ def test_earlier_picks_and_their_mirrors_are_not_offered_again():
 
 def _one_video(rng):
     """Cuts of one 120 bpm video (8 beats = 4 s) that fit the segment best, and fillers."""
-    cuts = [simple_move("pick", "v"), simple_move("bar-later", "v", at=2.0),
-            simple_move("half-time", "v", tempo=60.0, at=2.0), simple_move("next", "v", at=4.0)]
+    cuts = [
+        simple_move("pick", "v"),
+        simple_move("bar-later", "v", at=2.0),
+        simple_move("half-time", "v", tempo=60.0, at=2.0),
+        simple_move("next", "v", at=4.0),
+    ]
     cuts += [mirror(m) for m in cuts]
     return build_index(cuts + _filler(rng, 10), "t")
 
@@ -124,8 +142,13 @@ def test_footage_overlap_is_one_source_and_more_than_half_a_beat():
     shared = footage_overlap(index, [row["pick"]], [row[n] for n in names])[0]
     assert shared.tolist() == [True, True, True, False, True, False]
     assert set(index.ids[overlapping_rows(index, [row["next"]])]) == {
-        "next", mirror_id("next"), "bar-later", mirror_id("bar-later"), "half-time",
-        mirror_id("half-time")}
+        "next",
+        mirror_id("next"),
+        "bar-later",
+        mirror_id("bar-later"),
+        "half-time",
+        mirror_id("half-time"),
+    }
 
 
 def test_footage_of_an_earlier_pick_is_not_offered_again():
@@ -152,15 +175,13 @@ def test_repeated_music_offers_the_earlier_pick_and_its_mirror():
 
 
 def test_fast_paths_match_their_definitions():
-    from choleor.recommend.scores import (transition_distance, transition_score,
-                                          transition_score_from_distance)
+    from choleor.recommend.scores import transition_distance, transition_score, transition_score_from_distance
+
     rng = np.random.default_rng(4)
     index = build_index(_filler(rng, 30, tempo=97.0), "t")
     for prev in (0, 11):
-        d = transition_distance(index.pose_end[prev], index.vel_end[prev], index.pose_start,
-                                index.vel_start)
-        assert np.allclose(transition_score(index, prev), transition_score_from_distance(d),
-                           atol=1e-6)
+        d = transition_distance(index.pose_end[prev], index.vel_end[prev], index.pose_start, index.vel_start)
+        assert np.allclose(transition_score(index, prev), transition_score_from_distance(d), atol=1e-6)
     stretch, factor = tempo_stretch(index, _segment(120.0).beats)
     rate = 120.0 / 97.0
     assert np.allclose(stretch, rate - 1, atol=1e-5) and np.all(factor == 1.0)

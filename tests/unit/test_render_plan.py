@@ -19,17 +19,37 @@ def song_beats(start: float, periods: list[float]) -> tuple[float, ...]:
     return tuple(float(t) for t in start + np.concatenate([[0.0], np.cumsum(periods)]))
 
 
-def clip(name: str = "a", *, beats=None, box_start=(560, 200, 720, 620), box_end=(600, 210, 760, 620),
-         body_height=400.0, width=1280, height=720, mirrored=False) -> Clip:
+def clip(
+    name: str = "a",
+    *,
+    beats=None,
+    box_start=(560, 200, 720, 620),
+    box_end=(600, 210, 760, 620),
+    body_height=400.0,
+    width=1280,
+    height=720,
+    mirrored=False,
+) -> Clip:
     beats = beats or song_beats(1.0, [0.4] * 8)
-    return Clip(f"/nowhere/{name}.mp4", beats, box_start, box_end, body_height, width, height, 30.0,
-                mirrored, duration=20.0, name=name)
+    return Clip(
+        f"/nowhere/{name}.mp4",
+        beats,
+        box_start,
+        box_end,
+        body_height,
+        width,
+        height,
+        30.0,
+        mirrored,
+        duration=20.0,
+        name=name,
+    )
 
 
 def plan_of(clips: list[Clip], period: float = 0.5, start: float = 2.0, **settings):
     """Contiguous 8-beat pieces at a steady tempo, one per clip."""
     beats = song_beats(start, [period] * (8 * len(clips)))
-    pieces = [Piece(k, beats[8 * k:8 * k + 9], c) for k, c in enumerate(clips)]
+    pieces = [Piece(k, beats[8 * k : 8 * k + 9], c) for k, c in enumerate(clips)]
     return build_plan(pieces, "/nowhere/song.flac", beats[0], beats[-1], RenderSettings(**settings))
 
 
@@ -89,8 +109,8 @@ def test_weights_sum_to_one_and_the_crossfade_is_centred_on_the_cut():
         assert sum(layer.weight for layer in layers) == pytest.approx(1.0)
         assert 1 <= len(layers) <= 2
     # no fade to black at the ends
-    assert [(l.piece, l.weight) for l in plan.layers[0]] == [(0, 1.0)]
-    assert [(l.piece, l.weight) for l in plan.layers[-1]] == [(2, 1.0)]
+    assert [(layer.piece, layer.weight) for layer in plan.layers[0]] == [(0, 1.0)]
+    assert [(layer.piece, layer.weight) for layer in plan.layers[-1]] == [(2, 1.0)]
     assert np.allclose(plan.fade_lengths, [0.0, 0.5, 0.5, 0.0])  # one beat at 120 BPM
     for k in (1, 2):
         cut = plan.cuts[k]
@@ -102,8 +122,9 @@ def test_weights_sum_to_one_and_the_crossfade_is_centred_on_the_cut():
         cut_frame = round(cut * FPS)
         assert layer_of(plan, cut_frame, k).weight == pytest.approx(0.5)
         for d in range(1, 7):  # symmetric about the cut
-            assert (layer_of(plan, cut_frame + d, k).weight + layer_of(plan, cut_frame - d, k).weight
-                    == pytest.approx(1.0))
+            assert layer_of(plan, cut_frame + d, k).weight + layer_of(
+                plan, cut_frame - d, k
+            ).weight == pytest.approx(1.0)
 
 
 def test_no_crossfade_is_a_hard_cut_on_the_nearest_frame():
@@ -115,8 +136,14 @@ def test_no_crossfade_is_a_hard_cut_on_the_nearest_frame():
 
 def test_cut_alignment_matches_the_outgoing_dancer_then_eases_out_by_mid_segment():
     a = clip("a", box_start=(300, 150, 420, 600), box_end=(380, 160, 500, 610), body_height=440.0)
-    b = clip("b", box_start=(700, 300, 760, 520), box_end=(720, 300, 780, 520), body_height=210.0,
-             width=1920, height=1080)
+    b = clip(
+        "b",
+        box_start=(700, 300, 760, 520),
+        box_end=(720, 300, 780, 520),
+        body_height=210.0,
+        width=1920,
+        height=1080,
+    )
     plan = plan_of([a, b], period=0.5, start=2.0)
     cut_frame = round(plan.cuts[1] * FPS)
     assert cut_frame / FPS == pytest.approx(plan.cuts[1])
@@ -124,8 +151,9 @@ def test_cut_alignment_matches_the_outgoing_dancer_then_eases_out_by_mid_segment
     out_x, out_feet, _ = anchor(transform_box(full(outgoing.matrix), a.box_end))
     in_x, in_feet, _ = anchor(transform_box(full(incoming.matrix), b.box_start))
     assert (in_x, in_feet) == pytest.approx((out_x, out_feet), abs=1e-6)
-    assert (matrix_scale(full(incoming.matrix)) * b.body_height
-            == pytest.approx(matrix_scale(full(outgoing.matrix)) * a.body_height))
+    assert matrix_scale(full(incoming.matrix)) * b.body_height == pytest.approx(
+        matrix_scale(full(outgoing.matrix)) * a.body_height
+    )
     # the correction was real, and it is gone at mid-segment (and stays gone)
     own = base_framing(b.width, b.height, b.body_height, b.box_start, b.box_end, 1280, 720)
     assert not np.allclose(full(incoming.matrix), own)
@@ -138,8 +166,14 @@ def test_cut_alignment_matches_the_outgoing_dancer_then_eases_out_by_mid_segment
 
 
 def test_corrections_do_not_accumulate_over_cuts():
-    clips = [clip(n, box_start=(200 + 90 * i, 100, 330 + 90 * i, 600), box_end=(260 + 90 * i, 100, 390 + 90 * i, 600))
-             for i, n in enumerate("abcd")]
+    clips = [
+        clip(
+            n,
+            box_start=(200 + 90 * i, 100, 330 + 90 * i, 600),
+            box_end=(260 + 90 * i, 100, 390 + 90 * i, 600),
+        )
+        for i, n in enumerate("abcd")
+    ]
     plan = plan_of(clips)
     for k in (1, 2, 3):
         c = clips[k]
@@ -168,11 +202,14 @@ def covers_output(matrix: np.ndarray, src_w: int, src_h: int, out_w: int = 1280,
     return bool(np.all(src >= -0.5) and np.all(src[0] <= src_w - 0.5) and np.all(src[1] <= src_h - 0.5))
 
 
-@pytest.mark.parametrize("size,box,height", [
-    ((640, 360), (290, 60, 350, 340), 280.0),  # small source, big dancer: zoom to cover
-    ((720, 1280), (300, 200, 420, 1200), 1000.0),  # portrait: crop top and bottom, never pillarbox
-    ((1920, 1080), (20, 700, 80, 900), 200.0),  # small dancer at the edge: zoom, clamp the pan
-])
+@pytest.mark.parametrize(
+    "size,box,height",
+    [
+        ((640, 360), (290, 60, 350, 340), 280.0),  # small source, big dancer: zoom to cover
+        ((720, 1280), (300, 200, 420, 1200), 1000.0),  # portrait: crop top and bottom, never pillarbox
+        ((1920, 1080), (20, 700, 80, 900), 200.0),  # small dancer at the edge: zoom, clamp the pan
+    ],
+)
 def test_framing_zooms_and_crops_rather_than_showing_borders(size, box, height):
     w, h = size
     matrix = base_framing(w, h, height, box, box, 1280, 720)
@@ -191,8 +228,15 @@ def test_framing_puts_dancers_at_one_size_and_place():
 
 
 def test_progressive_files_tile_the_timeline_and_a_new_pick_touches_two_of_them():
-    clips = [clip(n, box_start=(200 + 90 * i, 100, 330 + 90 * i, 600), box_end=(260 + 90 * i, 120, 390 + 90 * i, 610),
-                  body_height=400 + 30 * i) for i, n in enumerate("abcde")]
+    clips = [
+        clip(
+            n,
+            box_start=(200 + 90 * i, 100, 330 + 90 * i, 600),
+            box_end=(260 + 90 * i, 120, 390 + 90 * i, 610),
+            body_height=400 + 30 * i,
+        )
+        for i, n in enumerate("abcde")
+    ]
     plan = plan_of(clips, crossfade_beats=0.5)
     frames = [i for k in range(len(clips)) for i in plan.piece_frames(k)]
     assert frames == list(range(plan.frame_count))
@@ -206,8 +250,13 @@ def test_progressive_files_tile_the_timeline_and_a_new_pick_touches_two_of_them(
     for k in range(len(clips)):
         for i in plan.piece_frames(k):
             for x, y in zip(plan.layers[i], replanned.layers[i], strict=True):
-                if x.piece != y.piece or x.weight != y.weight or x.source_time != y.source_time \
-                        or not np.allclose(x.matrix, y.matrix) or plan.pieces[x.piece].clip != other[x.piece]:
+                if (
+                    x.piece != y.piece
+                    or x.weight != y.weight
+                    or x.source_time != y.source_time
+                    or not np.allclose(x.matrix, y.matrix)
+                    or plan.pieces[x.piece].clip != other[x.piece]
+                ):
                     differs.add(k)
     assert differs == set(affected_pieces(plan, changed)) == {2, 3}
 
@@ -245,5 +294,7 @@ def test_own_framing_is_drawn_as_an_exact_crop_and_zoom(mirrored):
     source = cv2.GaussianBlur(rng.integers(0, 255, (1080, 1920), dtype=np.uint8), (9, 9), 3)
     fast = np.empty((720, 1280), np.uint8)
     draw_plane(source, m[:2], fast)
-    exact = cv2.warpAffine(source, m[:2], (1280, 720), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    exact = cv2.warpAffine(
+        source, m[:2], (1280, 720), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     assert np.abs(fast.astype(int) - exact).max() <= 2  # the two differ only in rounding

@@ -9,14 +9,23 @@ from choleor.stack import template as tpl
 from tests.conftest import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
-PSEUDO = {"AWS::AccountId", "AWS::Region", "AWS::StackName", "AWS::Partition", "AWS::URLSuffix",
-          "AWS::StackId", "AWS::NoValue"}
+PSEUDO = {
+    "AWS::AccountId",
+    "AWS::Region",
+    "AWS::StackName",
+    "AWS::Partition",
+    "AWS::URLSuffix",
+    "AWS::StackId",
+    "AWS::NoValue",
+}
 # Resources SAM generates from the functions' events.
 SAM_IMPLICIT = {"ServerlessHttpApi"}
 
 
 def test_cfn_lint_is_clean():
-    out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE)], capture_output=True, text=True)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE)], capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -32,6 +41,7 @@ def _walk(node):
 
 def _sub_names(text: str) -> list[str]:
     import re
+
     return [m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)]
 
 
@@ -63,9 +73,12 @@ def test_environment_sets_every_variable_the_core_reads():
 
 def test_every_job_function_the_dispatcher_names_exists():
     from choleor.jobs.dispatch import DEFAULT_FUNCTION, LAMBDA_FUNCTIONS
+
     t = tpl.load(TEMPLATE)
-    names = {res["Properties"].get("FunctionName", {}).get("Fn::Sub")
-             for res in tpl.resources_of_type(t, "AWS::Serverless::Function").values()}
+    names = {
+        res["Properties"].get("FunctionName", {}).get("Fn::Sub")
+        for res in tpl.resources_of_type(t, "AWS::Serverless::Function").values()
+    }
     for suffix in {DEFAULT_FUNCTION, *LAMBDA_FUNCTIONS.values()}:
         assert "${AWS::StackName}-" + suffix in names, suffix
 
@@ -83,6 +96,9 @@ def test_the_core_layer_installs_the_pinned_runtime_dependencies():
     import tomllib
 
     pinned = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    lines = [ln.strip() for ln in (ROOT / "layers" / "core" / "requirements.txt").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    lines = [
+        ln.strip()
+        for ln in (ROOT / "layers" / "core" / "requirements.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     assert lines == pinned and all("==" in d for d in pinned)

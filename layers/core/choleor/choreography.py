@@ -18,11 +18,11 @@ import numpy as np
 from . import songs
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .library import catalog
-from .recommend import auto, index as rindex, rank
+from .recommend import auto, rank
+from .recommend import index as rindex
 from .recommend.features import SegmentFeatures
 from .recommend.repeats import music_repeats
 from .storage import objects, records
-
 
 
 def _hash(token: str) -> str:
@@ -33,17 +33,31 @@ def create(song_id: str, start: float, end: float) -> dict:
     try:
         start, end = float(start), float(end)
     except (TypeError, ValueError):
-        raise BadInput("start and end must be numbers of seconds")
+        raise BadInput("start and end must be numbers of seconds") from None
     segs = songs.segments(song_id, start, end)  # 404 / 409 / 400 from the song
     doc = songs.analysis(song_id)
     units = {round(u["start"], 4): i for i, u in enumerate(doc["segments"])}
     token = secrets.token_urlsafe(24)
-    rec = {"id": "ch" + uuid.uuid4().hex[:14], "token_hash": _hash(token), "song_id": song_id,
-           "song_title": songs.get_record(song_id).get("title", ""),
-           "start": segs[0]["start"], "end": segs[-1]["end"], "created_at": time.time(),
-           "segments": [{"index": k, "start": s["start"], "end": s["end"], "beats": s["beats"],
-                         "unit": units.get(round(s["start"], 4), -1), "move_id": None}
-                        for k, s in enumerate(segs)]}
+    rec = {
+        "id": "ch" + uuid.uuid4().hex[:14],
+        "token_hash": _hash(token),
+        "song_id": song_id,
+        "song_title": songs.get_record(song_id).get("title", ""),
+        "start": segs[0]["start"],
+        "end": segs[-1]["end"],
+        "created_at": time.time(),
+        "segments": [
+            {
+                "index": k,
+                "start": s["start"],
+                "end": s["end"],
+                "beats": s["beats"],
+                "unit": units.get(round(s["start"], 4), -1),
+                "move_id": None,
+            }
+            for k, s in enumerate(segs)
+        ],
+    }
     records.put("choreographies", rec, if_absent="id")
     return {**view_record(rec), "token": token}
 
@@ -63,15 +77,23 @@ def _move_summary(move_id: str | None) -> dict | None:
     rec = records.get("moves", {"id": move_id})
     if rec is None:
         return {"id": move_id, "missing": True}
-    return {"id": move_id, "source_id": rec["source_id"], "style": rec.get("style"),
-            "mirrored": rec.get("mirrored", False), "tempo": rec.get("tempo"),
-            "thumbnail_url": objects.presign_get(rec["thumb_key"]) if rec.get("thumb_key") else None}
+    return {
+        "id": move_id,
+        "source_id": rec["source_id"],
+        "style": rec.get("style"),
+        "mirrored": rec.get("mirrored", False),
+        "tempo": rec.get("tempo"),
+        "thumbnail_url": objects.presign_get(rec["thumb_key"]) if rec.get("thumb_key") else None,
+    }
 
 
 def view_record(rec: dict) -> dict:
     # (records drop None attributes, so an unpicked segment has no move_id at all)
-    segs = [{k: s.get(k) for k in ("index", "start", "end", "beats", "move_id")}
-            | {"move": _move_summary(s.get("move_id"))} for s in rec["segments"]]
+    segs = [
+        {k: s.get(k) for k in ("index", "start", "end", "beats", "move_id")}
+        | {"move": _move_summary(s.get("move_id"))}
+        for s in rec["segments"]
+    ]
     out = {k: rec.get(k) for k in ("id", "song_id", "song_title", "start", "end")}
     out["segments"] = segs
     out["complete"] = all(s.get("move_id") for s in rec["segments"])
@@ -90,6 +112,7 @@ def view(choreo_id: str, token: str | None) -> dict:
 
 # --- ranking -----------------------------------------------------------------
 
+
 def _rows(index: rindex.LibraryIndex) -> dict[str, int]:
     cache = _rows.__dict__.setdefault("cache", {})
     if cache.get("version") != index.version:
@@ -105,9 +128,14 @@ def segment_features(rec: dict) -> list[SegmentFeatures]:
         unit = doc["segments"][s["unit"]] if s.get("unit", -1) >= 0 else None
         if unit is None:
             raise Conflict("the song's analysis changed; make a new choreography")
-        out.append(SegmentFeatures(index=s["index"], beats=np.asarray(s["beats"], float),
-                                   music=np.asarray(unit["vector"], np.float32),
-                                   energy=np.asarray(unit["energy"], np.float32)))
+        out.append(
+            SegmentFeatures(
+                index=s["index"],
+                beats=np.asarray(s["beats"], float),
+                music=np.asarray(unit["vector"], np.float32),
+                energy=np.asarray(unit["energy"], np.float32),
+            )
+        )
     return out
 
 
@@ -119,7 +147,7 @@ def _segment(rec: dict, k: int) -> dict:
     try:
         k = int(k)
     except (TypeError, ValueError):
-        raise NotFound(f"no segment {k}")
+        raise NotFound(f"no segment {k}") from None
     if not 0 <= k < len(rec["segments"]):
         raise NotFound(f"no segment {k}: this choreography has segments 0 to {len(rec['segments']) - 1}")
     return rec["segments"][k]
@@ -138,8 +166,10 @@ def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
     history = [r for j, r in enumerate(picked[:k]) if r is not None]
     repeat_of = picked[repeats[k]] if k in repeats and picked[repeats[k]] is not None else None
     found = rank.candidates(index, feats[k], prev=prev, history=history, repeats_of=repeat_of, k=n)
-    return {"segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
-            "candidates": [_candidate_view(c, seg) for c in found]}
+    return {
+        "segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
+        "candidates": [_candidate_view(c, seg) for c in found],
+    }
 
 
 def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
@@ -148,23 +178,38 @@ def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
     seg_len = seg["end"] - seg["start"]
     preview = None
     if move and source:
-        preview = {"video_url": objects.presign_get(source["upload_key"]), "start": move["start"],
-                   "end": move["end"], "beats": move["beats"], "mirrored": move.get("mirrored", False),
-                   "rate": round((move["end"] - move["start"]) / seg_len, 4)}
-    return {"move_id": c.id, "source_id": move.get("source_id"), "source_title": (source or {}).get("title"),
-            "style": move.get("style"), "mirrored": move.get("mirrored", False), "kind": c.kind,
-            "score": round(c.score, 4), "scores": {n: round(v, 4) for n, v in c.scores.items()},
-            "counting": int(move.get("counting", 1)),
-            "reason": c.reason + ("; 16 beats of dance counted in half time"
-                                  if move.get("counting") == 2 else ""),
-            "thumbnail_url": objects.presign_get(move["thumb_key"]) if move.get("thumb_key") else None,
-            "preview": preview}
+        preview = {
+            "video_url": objects.presign_get(source["upload_key"]),
+            "start": move["start"],
+            "end": move["end"],
+            "beats": move["beats"],
+            "mirrored": move.get("mirrored", False),
+            "rate": round((move["end"] - move["start"]) / seg_len, 4),
+        }
+    return {
+        "move_id": c.id,
+        "source_id": move.get("source_id"),
+        "source_title": (source or {}).get("title"),
+        "style": move.get("style"),
+        "mirrored": move.get("mirrored", False),
+        "kind": c.kind,
+        "score": round(c.score, 4),
+        "scores": {n: round(v, 4) for n, v in c.scores.items()},
+        "counting": int(move.get("counting", 1)),
+        "reason": c.reason
+        + ("; 16 beats of dance counted in half time" if move.get("counting") == 2 else ""),
+        "thumbnail_url": objects.presign_get(move["thumb_key"]) if move.get("thumb_key") else None,
+        "preview": preview,
+    }
 
 
 # --- picks -------------------------------------------------------------------
 
+
 def _save_segments(rec: dict) -> dict:
-    records.update("choreographies", {"id": rec["id"]}, {"segments": rec["segments"], "updated_at": time.time()})
+    records.update(
+        "choreographies", {"id": rec["id"]}, {"segments": rec["segments"], "updated_at": time.time()}
+    )
     return view_record(rec)
 
 
@@ -178,6 +223,7 @@ def pick(choreo_id: str, token: str | None, k: int, move_id: str | None) -> dict
     out = _save_segments(rec)
     if move_id is not None:
         from . import renders  # progressive: the pieces this pick touches start rendering now
+
         renders.queue_pieces(rec, seg["index"])
     return out
 
@@ -194,6 +240,7 @@ def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dic
         s["move_id"] = str(index.ids[row])
     out = _save_segments(rec)
     from . import renders
+
     for k in range(len(rec["segments"])):
         renders.queue_pieces(rec, k)
     return out

@@ -34,9 +34,15 @@ def interval_segments(path: str | Path, start: float | None, end: float | None):
     if not segs:
         raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
     unit = {round(u.start, 6): i for i, u in enumerate(song.segments)}
-    feats = [SegmentFeatures(index=k, beats=np.asarray(s.beats, float),
-                             music=song.vectors[unit[round(s.start, 6)]],
-                             energy=song.energy[unit[round(s.start, 6)]]) for k, s in enumerate(segs)]
+    feats = [
+        SegmentFeatures(
+            index=k,
+            beats=np.asarray(s.beats, float),
+            music=song.vectors[unit[round(s.start, 6)]],
+            energy=song.energy[unit[round(s.start, 6)]],
+        )
+        for k, s in enumerate(segs)
+    ]
     return song, feats
 
 
@@ -50,14 +56,23 @@ def trajectories_for(index: LibraryIndex) -> np.ndarray:
 def plan(index: LibraryIndex, segs: list[SegmentFeatures]) -> dict:
     """Auto-choreography of the segments, with each pick's component scores and the metrics."""
     picks = auto.auto_choreograph(index, segs, repeats=music_repeats(index, segs))
-    shown = [[c.index for c in candidates(index, s, prev=picks[t - 1] if t else None, history=picks[:t])]
-             for t, s in enumerate(segs)]
+    shown = [
+        [c.index for c in candidates(index, s, prev=picks[t - 1] if t else None, history=picks[:t])]
+        for t, s in enumerate(segs)
+    ]
     out = []
     for t, (s, row) in enumerate(zip(segs, picks)):
         comps = component_scores(index, s, picks[t - 1] if t else None)
-        out.append({"index": t, "start": float(s.beats[0]), "end": float(s.beats[-1]),
-                    "beats": [float(b) for b in s.beats], "move_id": str(index.ids[row]),
-                    "scores": {k: round(float(v[row]), 4) for k, v in comps.items()}})
+        out.append(
+            {
+                "index": t,
+                "start": float(s.beats[0]),
+                "end": float(s.beats[-1]),
+                "beats": [float(b) for b in s.beats],
+                "move_id": str(index.ids[row]),
+                "scores": {k: round(float(v[row]), 4) for k, v in comps.items()},
+            }
+        )
     quality = metrics.plan_metrics(index, trajectories_for(index), segs, Plan(picks=picks, shown=shown))
     return {"segments": out, "metrics": {k: round(v, 4) for k, v in quality.items()}, "picks": picks}
 

@@ -25,7 +25,13 @@ BUCKET_ENV = ("CHOLEOR_BUCKET", "choleor-media")
 # Every variable the core reads; template.yaml's tests check they are set there.
 ENV_VARS = sorted(
     [v for v, _ in TABLES.values()]
-    + [BUCKET_ENV[0], "CHOLEOR_JOB_DISPATCH", "CHOLEOR_JOB_FUNCTION_PREFIX", "CHOLEOR_ADMIN_KEY", "CHOLEOR_CACHE"]
+    + [
+        BUCKET_ENV[0],
+        "CHOLEOR_JOB_DISPATCH",
+        "CHOLEOR_JOB_FUNCTION_PREFIX",
+        "CHOLEOR_ADMIN_KEY",
+        "CHOLEOR_CACHE",
+    ]
 )
 
 

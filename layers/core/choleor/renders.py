@@ -55,11 +55,21 @@ def _clip(move_id: str) -> Clip:
         raise NotFound(f"the dance video of move {move_id} was removed; pick another for its segment")
     path = _local(src["upload_key"], f"the dance video of move {move_id}")
     from .pose.video import probe
+
     info = probe(str(path))
-    return Clip(path=str(path), beats=tuple(move["beats"]), box_start=tuple(move["box_start"]),
-                box_end=tuple(move["box_end"]), body_height=float(move["body_height"]), width=info.width,
-                height=info.height, fps=info.fps, mirrored=bool(move.get("mirrored")),
-                duration=info.duration, name=f"{src.get('title', 'video')} ({move_id})")
+    return Clip(
+        path=str(path),
+        beats=tuple(move["beats"]),
+        box_start=tuple(move["box_start"]),
+        box_end=tuple(move["box_end"]),
+        body_height=float(move["body_height"]),
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        mirrored=bool(move.get("mirrored")),
+        duration=info.duration,
+        name=f"{src.get('title', 'video')} ({move_id})",
+    )
 
 
 def _first_missing(rec: dict) -> int | None:
@@ -72,9 +82,16 @@ def _first_missing(rec: dict) -> int | None:
 def piece_key(rec: dict, k: int) -> str:
     """What piece k shows: its segment, its pick, the previous segment and pick, the settings."""
     segs = rec["segments"]
-    parts = [segs[k]["beats"], segs[k].get("move_id"), segs[k - 1]["beats"] if k else None,
-             segs[k - 1].get("move_id") if k else None, k == len(segs) - 1, repr(SETTINGS),
-             rec["start"], rec["end"]]
+    parts = [
+        segs[k]["beats"],
+        segs[k].get("move_id"),
+        segs[k - 1]["beats"] if k else None,
+        segs[k - 1].get("move_id") if k else None,
+        k == len(segs) - 1,
+        repr(SETTINGS),
+        rec["start"],
+        rec["end"],
+    ]
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -91,8 +108,10 @@ def _plan(rec: dict, song_path: Path, known_only: bool = False):
     if not known_only and len(clips) < len(rec["segments"]):
         raise Conflict(f"segment {_first_missing(rec)} has no move yet")
     filler = next(iter(clips.values()))
-    pieces = [Piece(index=s["index"], beats=tuple(s["beats"]), clip=clips.get(s["index"], filler))
-              for s in rec["segments"]]
+    pieces = [
+        Piece(index=s["index"], beats=tuple(s["beats"]), clip=clips.get(s["index"], filler))
+        for s in rec["segments"]
+    ]
     return build_plan(pieces, song_path, rec["start"], rec["end"], SETTINGS)
 
 
@@ -136,10 +155,14 @@ def start(choreo_id: str, token: str | None) -> dict:
     rec = choreography.load(choreo_id, token)
     missing = _first_missing(rec)
     if missing is not None:
-        raise Conflict(f"segment {missing + 1} (of {len(rec['segments'])}) has no move yet: pick one or use "
-                       f"'Fill the rest for me'")
+        raise Conflict(
+            f"segment {missing + 1} (of {len(rec['segments'])}) has no move yet: pick one or use "
+            f"'Fill the rest for me'"
+        )
     sig = choreography._picks_signature(rec)
-    job = dispatch.submit("render", {"choreo_id": choreo_id, "picks": sig}, job_id=f"render-{choreo_id}-{sig}")
+    job = dispatch.submit(
+        "render", {"choreo_id": choreo_id, "picks": sig}, job_id=f"render-{choreo_id}-{sig}"
+    )
     records.update("choreographies", {"id": choreo_id}, {"render": {"job_id": job.id, "picks": sig}})
     return job.public()
 
@@ -163,19 +186,30 @@ def render_job(params: dict, report) -> dict:
             if objects.exists(key):
                 objects.download(key, local)
             else:
-                render_piece(plan, k, local,
-                             progress=lambda done, total=None, k=k: report(0.05 + 0.85 * (k + done) / n,
-                                                                           f"drawing segment {k + 1} of {n}"))
+                render_piece(
+                    plan,
+                    k,
+                    local,
+                    progress=lambda done, total=None, k=k: report(
+                        0.05 + 0.85 * (k + done) / n, f"drawing segment {k + 1} of {n}"
+                    ),
+                )
                 objects.put_file(key, local, "video/mp4")
             paths.append(local)
             report(0.05 + 0.85 * (k + 1) / n, f"segment {k + 1} of {n} ready")
         out = Path(tmp) / "choreography.mp4"
         join_pieces(paths, song, (rec["start"], rec["end"]), out, SETTINGS)
         objects.put_file(video_key, out, "video/mp4")
-    records.update("choreographies", {"id": rec["id"]},
-                   {"video_key": video_key, "video_picks": params["picks"], "rendered_at": time.time()})
-    return {"video_key": video_key, "cuts": [float(c) for c in plan.cuts[1:-1]],
-            "render_seconds": round(time.perf_counter() - started, 2)}
+    records.update(
+        "choreographies",
+        {"id": rec["id"]},
+        {"video_key": video_key, "video_picks": params["picks"], "rendered_at": time.time()},
+    )
+    return {
+        "video_key": video_key,
+        "cuts": [float(c) for c in plan.cuts[1:-1]],
+        "render_seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def video(choreo_id: str, token: str | None) -> dict:
@@ -183,8 +217,10 @@ def video(choreo_id: str, token: str | None) -> dict:
     if not rec.get("video_key") or rec.get("video_picks") != choreography._picks_signature(rec):
         raise Conflict("the video is not ready yet: render it first")
     name = f"choleor-{rec.get('song_title') or 'choreography'}.mp4".replace(" ", "_")
-    return {"url": objects.presign_get(rec["video_key"]),
-            "download_url": objects.presign_get(rec["video_key"], filename=name)}
+    return {
+        "url": objects.presign_get(rec["video_key"]),
+        "download_url": objects.presign_get(rec["video_key"], filename=name),
+    }
 
 
 def render_file(rec: dict, out: Path, progress=None):
@@ -198,5 +234,9 @@ def render_song_file(song_path: Path, segments: list[dict], out: Path, progress=
     pieces = [Piece(index=s["index"], beats=tuple(s["beats"]), clip=_clip(s["move_id"])) for s in segments]
     plan = build_plan(pieces, song_path, segments[0]["beats"][0], segments[-1]["beats"][-1], SETTINGS)
     result = render(plan, out, progress)
-    return {"output": str(out), "cuts": [round(float(c), 4) for c in plan.cuts[1:-1]],
-            "render_seconds": round(time.perf_counter() - started, 2), "duration": result.duration}
+    return {
+        "output": str(out),
+        "cuts": [round(float(c), 4) for c in plan.cuts[1:-1]],
+        "render_seconds": round(time.perf_counter() - started, 2),
+        "duration": result.duration,
+    }

@@ -35,8 +35,9 @@ def _analysis_key(song_id: str) -> str:
     return f"songs/{song_id}/analysis.json"
 
 
-def create(filename: str, size: int | None = None, title: str | None = None,
-           limits: Limits | None = None) -> dict:
+def create(
+    filename: str, size: int | None = None, title: str | None = None, limits: Limits | None = None
+) -> dict:
     """A new song record and a presigned URL to PUT the file to."""
     limits = limits or Limits()
     filename = (filename or "").strip()
@@ -46,17 +47,31 @@ def create(filename: str, size: int | None = None, title: str | None = None,
         if size <= 0:
             raise BadInput("the file is empty")
         if size > limits.max_upload_bytes:
-            raise TooLarge(f"the file is {size / 2**20:.0f} MB; songs can be at most "
-                           f"{limits.max_upload_bytes / 2**20:.0f} MB")
+            raise TooLarge(
+                f"the file is {size / 2**20:.0f} MB; songs can be at most "
+                f"{limits.max_upload_bytes / 2**20:.0f} MB"
+            )
     song_id = uuid.uuid4().hex[:16]
     key = _upload_key(song_id, filename)
     ctype = objects.content_type_for(filename)
-    record = {"id": song_id, "title": (title or Path(filename).stem)[:200], "filename": filename[:200],
-              "upload_key": key, "content_type": ctype, "status": AWAITING, "created_at": time.time()}
+    record = {
+        "id": song_id,
+        "title": (title or Path(filename).stem)[:200],
+        "filename": filename[:200],
+        "upload_key": key,
+        "content_type": ctype,
+        "status": AWAITING,
+        "created_at": time.time(),
+    }
     records.put("songs", record, if_absent="id")
-    return {"song": public(record),
-            "upload": {"method": "PUT", "url": objects.presign_put(key, ctype),
-                       "headers": {"Content-Type": ctype}}}
+    return {
+        "song": public(record),
+        "upload": {
+            "method": "PUT",
+            "url": objects.presign_put(key, ctype),
+            "headers": {"Content-Type": ctype},
+        },
+    }
 
 
 def get_record(song_id: str) -> dict:
@@ -67,8 +82,18 @@ def get_record(song_id: str) -> dict:
 
 
 def public(rec: dict) -> dict:
-    keys = ("id", "title", "filename", "status", "created_at", "duration", "tempo", "job_id",
-            "n_beats", "n_units")
+    keys = (
+        "id",
+        "title",
+        "filename",
+        "status",
+        "created_at",
+        "duration",
+        "tempo",
+        "job_id",
+        "n_beats",
+        "n_units",
+    )
     return {k: rec[k] for k in keys if k in rec}
 
 
@@ -101,14 +126,22 @@ def start_analysis(song_id: str, limits: Limits | None = None) -> store.Job:
         if head["size"] == 0:
             raise BadInput("the file is empty")
         if head["size"] > limits.max_upload_bytes:
-            raise TooLarge(f"the file is {head['size'] / 2**20:.0f} MB; songs can be at most "
-                           f"{limits.max_upload_bytes / 2**20:.0f} MB")
+            raise TooLarge(
+                f"the file is {head['size'] / 2**20:.0f} MB; songs can be at most "
+                f"{limits.max_upload_bytes / 2**20:.0f} MB"
+            )
     except ChoreError as exc:
         raise _reject(rec, exc) from None
     job_id = f"analyze-{song_id}-{uuid.uuid4().hex[:6]}"
     try:
-        records.update("songs", {"id": song_id}, {"status": ANALYZING, "job_id": job_id},
-                       condition="#s = :awaiting", names={"#s": "status"}, values={":awaiting": AWAITING})
+        records.update(
+            "songs",
+            {"id": song_id},
+            {"status": ANALYZING, "job_id": job_id},
+            condition="#s = :awaiting",
+            names={"#s": "status"},
+            values={":awaiting": AWAITING},
+        )
     except Conflict:
         return store.get(get_record(song_id)["job_id"])
     return dispatch.submit("song.analyze", {"song_id": song_id}, job_id=job_id)
@@ -126,16 +159,25 @@ def analyze_job(params: dict, report) -> dict:
         report(0.02, "fetching the file")
         objects.download(rec["upload_key"], path)
         try:
-            result = analyze_file(path, max_bytes=limits.max_upload_bytes,
-                                  max_seconds=limits.max_song_seconds,
-                                  progress=lambda f, m="": report(0.05 + 0.85 * f, m))
+            result = analyze_file(
+                path,
+                max_bytes=limits.max_upload_bytes,
+                max_seconds=limits.max_song_seconds,
+                progress=lambda f, m="": report(0.05 + 0.85 * f, m),
+            )
         except ChoreError as exc:
             raise _reject(rec, exc) from None
     report(0.92, "saving the analysis")
     doc = result.to_json()
     objects.put_bytes(_analysis_key(rec["id"]), json.dumps(doc).encode(), "application/json")
-    summary = {"status": READY, "duration": doc["duration"], "tempo": doc["tempo"],
-               "n_beats": len(doc["beats"]), "n_units": len(doc["segments"]), "analyzed_at": time.time()}
+    summary = {
+        "status": READY,
+        "duration": doc["duration"],
+        "tempo": doc["tempo"],
+        "n_beats": len(doc["beats"]),
+        "n_units": len(doc["segments"]),
+        "analyzed_at": time.time(),
+    }
     records.update("songs", {"id": rec["id"]}, summary)
     return {"song_id": rec["id"], **{k: summary[k] for k in ("duration", "tempo", "n_beats", "n_units")}}
 
@@ -161,8 +203,10 @@ def view(song_id: str) -> dict:
 
 
 def list_ready() -> list[dict]:
-    songs = [public(r) for r in records.scan("songs", filter="#s = :ready", names={"#s": "status"},
-                                             values={":ready": READY})]
+    songs = [
+        public(r)
+        for r in records.scan("songs", filter="#s = :ready", names={"#s": "status"}, values={":ready": READY})
+    ]
     return sorted(songs, key=lambda s: s.get("created_at", 0), reverse=True)
 
 
@@ -187,8 +231,10 @@ def segments(song_id: str, start: float | None = None, end: float | None = None)
     segs = segments_for(grid, start, end)
     if not segs:
         raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
-    return [{"index": s.index, "start": float(s.start), "end": float(s.end),
-             "beats": [float(b) for b in s.beats]} for s in segs]
+    return [
+        {"index": s.index, "start": float(s.start), "end": float(s.end), "beats": [float(b) for b in s.beats]}
+        for s in segs
+    ]
 
 
 def audio_url(song_id: str) -> str:
@@ -208,9 +254,16 @@ def add_local(path: str | Path, title: str | None = None, origin: str | None = N
     key = _upload_key(song_id, path.name)
     objects.put_file(key, path)
     job_id = f"analyze-{song_id}-local"
-    rec = {"id": song_id, "title": (title or path.stem)[:200], "filename": path.name, "upload_key": key,
-           "content_type": objects.content_type_for(path.name), "status": ANALYZING, "job_id": job_id,
-           "created_at": time.time()}
+    rec = {
+        "id": song_id,
+        "title": (title or path.stem)[:200],
+        "filename": path.name,
+        "upload_key": key,
+        "content_type": objects.content_type_for(path.name),
+        "status": ANALYZING,
+        "job_id": job_id,
+        "created_at": time.time(),
+    }
     if origin:
         rec["origin"] = origin
     records.put("songs", rec, if_absent="id")

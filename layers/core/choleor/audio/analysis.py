@@ -4,8 +4,8 @@ downbeats, 8-beat units with their descriptors, and the waveform overview."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -47,8 +47,14 @@ class SongAnalysis:
             "peaks": [[round(float(lo), 4), round(float(hi), 4)] for lo, hi in self.peaks],
             "vector_names": list(VECTOR_NAMES),
             "segments": [
-                {**s.to_json(), "beats": r(s.beats), "start": round(s.start, 4), "end": round(s.end, 4),
-                 "vector": [float(v) for v in self.vectors[i]], "energy": r(self.energy[i])}
+                {
+                    **s.to_json(),
+                    "beats": r(s.beats),
+                    "start": round(s.start, 4),
+                    "end": round(s.end, 4),
+                    "vector": [float(v) for v in self.vectors[i]],
+                    "energy": r(self.energy[i]),
+                }
                 for i, s in enumerate(self.segments)
             ],
         }
@@ -75,8 +81,16 @@ def analyze_array(y: np.ndarray, sr: int = SR, *, progress: Progress | None = No
     peaks = waveform_peaks(y)
     progress(1.0, "Done")
     return SongAnalysis(
-        duration=len(y) / sr, sample_rate=sr, tempo=grid.tempo, beats=grid.beats,
-        downbeats=grid.downbeats, peaks=peaks, segments=segs, vectors=vecs, energy=energy, grid=grid,
+        duration=len(y) / sr,
+        sample_rate=sr,
+        tempo=grid.tempo,
+        beats=grid.beats,
+        downbeats=grid.downbeats,
+        peaks=peaks,
+        segments=segs,
+        vectors=vecs,
+        energy=energy,
+        grid=grid,
     )
 
 

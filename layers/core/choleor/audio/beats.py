@@ -289,7 +289,13 @@ def downbeat_phase(
 
 
 def dp_beats(
-    env: np.ndarray, sr: int, hop_length: int, bpm: float, *, tightness: float = 800.0, upsample: int = 2,
+    env: np.ndarray,
+    sr: int,
+    hop_length: int,
+    bpm: float,
+    *,
+    tightness: float = 800.0,
+    upsample: int = 2,
     pad_bars: int = 2,
 ) -> np.ndarray:
     """librosa's dynamic-programming beat tracker with a *fractional* beat period.
@@ -313,8 +319,12 @@ def dp_beats(
         pad = 0
     # beat_track only sees frames: choose the bpm that makes its period exactly `target`.
     _, idx = librosa.beat.beat_track(
-        onset_envelope=fine, sr=sr, hop_length=hop_length, bpm=sr / hop_length * 60.0 / target,
-        tightness=tightness, trim=True,
+        onset_envelope=fine,
+        sr=sr,
+        hop_length=hop_length,
+        bpm=sr / hop_length * 60.0 / target,
+        tightness=tightness,
+        trim=True,
     )
     idx = idx - pad
     idx = idx[(idx >= 0) & (idx < len(grid))]

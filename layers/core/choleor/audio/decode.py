@@ -63,7 +63,8 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     # Cover art in an mp3/m4a is a "video" stream with a single attached picture.
     video = [
-        s for s in streams
+        s
+        for s in streams
         if s.get("codec_type") == "video" and not s.get("disposition", {}).get("attached_pic")
     ]
     duration = float(fmt.get("duration") or 0.0)
@@ -80,9 +81,7 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     )
 
 
-def validate(
-    path: str | os.PathLike, max_bytes: int = 50 * 2**20, max_seconds: float = 600.0
-) -> MediaInfo:
+def validate(path: str | os.PathLike, max_bytes: int = 50 * 2**20, max_seconds: float = 600.0) -> MediaInfo:
     """Probe and check limits without decoding: size, readability, an audio stream, length."""
     path = os.fspath(path)
     if os.path.isfile(path) and os.path.getsize(path) > max_bytes:

@@ -22,8 +22,16 @@ from choleor.audio.beats import BeatGrid, Features, compute_features
 
 N_MFCC = 13
 _RHYTHM = [
-    "log2_tempo_rel120", "onset_mean", "onset_std", "onset_low", "onset_mid", "onset_high",
-    "onbeat_share", "eighth_share", "sixteenth_share", "onsets_per_beat",
+    "log2_tempo_rel120",
+    "onset_mean",
+    "onset_std",
+    "onset_low",
+    "onset_mid",
+    "onset_high",
+    "onbeat_share",
+    "eighth_share",
+    "sixteenth_share",
+    "onsets_per_beat",
 ]
 VECTOR_NAMES: list[str] = (
     [f"mfcc{i}_mean" for i in range(N_MFCC)]
@@ -64,9 +72,12 @@ def _vector(feats: Features, mfcc: np.ndarray, beats9: np.ndarray) -> np.ndarray
         )
     rhythm = [
         np.log2(60.0 / ibi / 120.0) if ibi > 0 else 0.0,
-        onset.mean(), onset.std(),
+        onset.mean(),
+        onset.std(),
         *bands.mean(axis=1),
-        on, eighth, sixteenth,
+        on,
+        eighth,
+        sixteenth,
         len(peaks) / max(1, len(beats9) - 1),
     ]
     rms = feats.rms_db[a:z]
@@ -98,7 +109,11 @@ def beat_loudness(feats: Features, beats: np.ndarray) -> np.ndarray:
 
 
 def energy_profile(
-    y: np.ndarray | None, sr: int, beats9: np.ndarray, *, feats: Features | None = None,
+    y: np.ndarray | None,
+    sr: int,
+    beats9: np.ndarray,
+    *,
+    feats: Features | None = None,
     song_beats: np.ndarray | None = None,
 ) -> np.ndarray:
     """8 values: the unit's per-beat loudness (dB averaged over each beat span), z-scored over

@@ -19,10 +19,14 @@ EXIT_USAGE = 2
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="choleor", description="Make new choreography to music from a library of real dance moves.")
-    parser.add_argument("--data", metavar="DIR",
-                        help="data directory shared by serve and every command "
-                             "(default: $CHOLEOR_DATA, else .choleor/ in the checkout)")
+        prog="choleor", description="Make new choreography to music from a library of real dance moves."
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="data directory shared by serve and every command "
+        "(default: $CHOLEOR_DATA, else .choleor/ in the checkout)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -39,8 +43,9 @@ def emit(obj) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return int(args.func(args) or 0)
     except ChoreError as exc:

@@ -9,9 +9,12 @@ from ..errors import BadInput
 
 
 def register(sub) -> None:
-    p = sub.add_parser("analyze", help="beats, downbeats and 8-beat segments of a song file",
-                       description="Analyse a song file (anything ffmpeg reads) and print its beat grid "
-                                   "and the 8-beat segments of [--start, --end] (else of the whole song).")
+    p = sub.add_parser(
+        "analyze",
+        help="beats, downbeats and 8-beat segments of a song file",
+        description="Analyse a song file (anything ffmpeg reads) and print its beat grid "
+        "and the 8-beat segments of [--start, --end] (else of the whole song).",
+    )
     p.add_argument("file", help="audio or video file")
     p.add_argument("--start", type=float, help="start of the interval to dance, in seconds")
     p.add_argument("--end", type=float, help="end of the interval, in seconds")
@@ -41,14 +44,23 @@ def run(args) -> int:
         "tempo": float(result.grid.tempo),
         "beats": [float(b) for b in result.grid.beats],
         "downbeats": [float(b) for b in result.grid.downbeats],
-        "segments": [{"index": s.index, "start": float(s.start), "end": float(s.end),
-                      "beats": [float(b) for b in s.beats]} for s in segs],
+        "segments": [
+            {
+                "index": s.index,
+                "start": float(s.start),
+                "end": float(s.end),
+                "beats": [float(b) for b in s.beats],
+            }
+            for s in segs
+        ],
     }
     if args.json:
         emit(out)
     else:
-        print(f"{path.name}: {out['duration']:.1f} s, {out['tempo']:.1f} BPM, {len(out['beats'])} beats, "
-              f"{len(out['segments'])} segments of 8 beats")
+        print(
+            f"{path.name}: {out['duration']:.1f} s, {out['tempo']:.1f} BPM, {len(out['beats'])} beats, "
+            f"{len(out['segments'])} segments of 8 beats"
+        )
         for s in out["segments"]:
             print(f"  {s['index']:3d}  {s['start']:8.3f} – {s['end']:8.3f} s")
     return 0

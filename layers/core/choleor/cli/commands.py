@@ -2,5 +2,12 @@
 
 from . import analyze, compose, edge, library, pose, serve, worker
 
-REGISTRARS = [serve.register, worker.register, analyze.register, pose.register, library.register,
-              compose.register, edge.register]
+REGISTRARS = [
+    serve.register,
+    worker.register,
+    analyze.register,
+    pose.register,
+    library.register,
+    compose.register,
+    edge.register,
+]

@@ -17,18 +17,24 @@ def _song_args(p) -> None:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("compose", help="pick a move for every 8-beat segment of a song (and render it)",
-                       description="Choose the best sequence of moves from the library for [--start, --end] "
-                                   "of a song file and print the plan.")
+    p = sub.add_parser(
+        "compose",
+        help="pick a move for every 8-beat segment of a song (and render it)",
+        description="Choose the best sequence of moves from the library for [--start, --end] "
+        "of a song file and print the plan.",
+    )
     _song_args(p)
     p.add_argument("--auto", action="store_true", help="let Choleor pick every segment (the default)")
     p.add_argument("--plan-only", action="store_true", help="print the plan without rendering a video")
     p.add_argument("-o", "--output", help="render the video to this .mp4 file")
     p.set_defaults(func=run_compose)
 
-    e = sub.add_parser("evaluate", help="quality of our picks vs random picks and the 2020 scoring",
-                       description="Compose the interval with our ranking, with random picks (averaged over "
-                                   "20 seeds) and with the 2020 scoring, and print each one's metrics.")
+    e = sub.add_parser(
+        "evaluate",
+        help="quality of our picks vs random picks and the 2020 scoring",
+        description="Compose the interval with our ranking, with random picks (averaged over "
+        "20 seeds) and with the 2020 scoring, and print each one's metrics.",
+    )
     _song_args(e)
     e.set_defaults(func=run_evaluate)
 
@@ -50,6 +56,7 @@ def run_compose(args) -> int:
             from pathlib import Path
 
             from ..renders import render_song_file
+
             out.update(render_song_file(Path(args.song), out["segments"], Path(args.output)))
     if args.json:
         emit(out)

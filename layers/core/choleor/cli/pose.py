@@ -9,10 +9,13 @@ from ..errors import BadInput
 
 
 def register(sub) -> None:
-    p = sub.add_parser("pose", help="per-frame poses of the dancer in a video, as .npz",
-                       description="Find the dancer's pose in every frame (BlazePose under onnxruntime) and "
-                                   "write keypoints (frames x 17 x 2, COCO-17, pixels), scores (frames x 17) "
-                                   "and fps to an .npz file.")
+    p = sub.add_parser(
+        "pose",
+        help="per-frame poses of the dancer in a video, as .npz",
+        description="Find the dancer's pose in every frame (BlazePose under onnxruntime) and "
+        "write keypoints (frames x 17 x 2, COCO-17, pixels), scores (frames x 17) "
+        "and fps to an .npz file.",
+    )
     p.add_argument("video", help="video file")
     p.add_argument("-o", "--output", required=True, help="where to write the .npz")
     p.add_argument("--model", choices=["full", "lite"], default="full", help="pose model (default full)")
@@ -27,7 +30,7 @@ def _frame_range(text: str | None) -> tuple[int, int | None] | None:
         start, _, end = text.partition(":")
         return int(start or 0), (int(end) if end else None)
     except ValueError:
-        raise BadInput(f"--frames takes START:END frame numbers, not {text!r}")
+        raise BadInput(f"--frames takes START:END frame numbers, not {text!r}") from None
 
 
 def run(args) -> int:
@@ -45,8 +48,9 @@ def run(args) -> int:
             total = f" of {expected}" if expected else ""
             print(f"\rframe {done}{total}", end="", file=sys.stderr, flush=True)
 
-    track = estimate_video(video, variant=args.model, frame_range=_frame_range(args.frames),
-                           progress=progress)
+    track = estimate_video(
+        video, variant=args.model, frame_range=_frame_range(args.frames), progress=progress
+    )
     if sys.stderr.isatty():
         print(file=sys.stderr)
     save_npz(track, out)

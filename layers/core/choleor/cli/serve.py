@@ -24,13 +24,19 @@ from .webserver import load_chalice_app, make_server
 
 
 def register(sub) -> None:
-    p = sub.add_parser("serve", help="run the whole app on this machine (local servers, API, front end)",
-                       description="Start the local stack, the job workers and the web app; Ctrl-C stops all.")
+    p = sub.add_parser(
+        "serve",
+        help="run the whole app on this machine (local servers, API, front end)",
+        description="Start the local stack, the job workers and the web app; Ctrl-C stops all.",
+    )
     p.add_argument("--port", type=int, default=8000, help="port of the web app (default 8000)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--workers", type=int, default=2, help="job worker threads (default 2)")
-    p.add_argument("--no-seed", action="store_true",
-                   help="do not build the default dance library when the library is empty")
+    p.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="do not build the default dance library when the library is empty",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,7 +56,9 @@ def _ensure_admin_key(data: Path) -> str | None:
 def run(args) -> int:
     root = config.repo_root()
     if root is None:
-        raise Unavailable("serve runs from a checkout of the repository (functions/ and frontend/ are needed)")
+        raise Unavailable(
+            "serve runs from a checkout of the repository (functions/ and frontend/ are needed)"
+        )
     if not port_is_free(args.port, args.host):
         raise Unavailable(f"port {args.port} on {args.host} is already in use; choose another with --port")
     data = config.data_dir(args.data)
@@ -74,10 +82,14 @@ def run(args) -> int:
         stack.callback(workers.stop)
         if not args.no_seed:
             from ..library import seed
+
             if seed.start_if_empty(data):
-                print("building the default dance library in the background (a few minutes, once)", flush=True)
-        server = make_server(load_chalice_app(root / "functions" / "api"), root / "frontend",
-                             args.host, args.port)
+                print(
+                    "building the default dance library in the background (a few minutes, once)", flush=True
+                )
+        server = make_server(
+            load_chalice_app(root / "functions" / "api"), root / "frontend", args.host, args.port
+        )
         thread = threading.Thread(target=server.server.serve_forever, name="http", daemon=True)
         thread.start()
         stack.callback(server.server.server_close)

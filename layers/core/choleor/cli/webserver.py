@@ -94,5 +94,4 @@ def make_server(app, static_root: Path, host: str, port: int) -> LocalDevServer:
     if not isinstance(app, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, Config.create(chalice_app=app, stage="local"), host, port,
-                          handler_cls=handler)
+    return LocalDevServer(app, Config.create(chalice_app=app, stage="local"), host, port, handler_cls=handler)

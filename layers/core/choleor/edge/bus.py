@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,14 @@ class MemoryBus:
 class MqttBus:
     """paho-mqtt client, QoS 1, subscriptions restored after a reconnect."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883, client_id: str = "",
-                 keepalive: int = 30, persistent: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 1883,
+        client_id: str = "",
+        keepalive: int = 30,
+        persistent: bool = False,
+    ) -> None:
         import paho.mqtt.client as mqtt
 
         self._subs: list[tuple[str, Callback]] = []
@@ -88,8 +95,11 @@ class MqttBus:
         self._acks: dict[int, threading.Event] = {}
         self.connected = threading.Event()
         # A persistent session (fixed client id) lets the broker keep QoS 1 jobs sent while we were away.
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  clean_session=not (persistent and client_id))
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=not (persistent and client_id),
+        )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *a: self.connected.clear()
         self.client.on_message = self._on_message
@@ -97,7 +107,7 @@ class MqttBus:
         self.client.reconnect_delay_set(1, 30)
         self.host, self.port, self.keepalive = host, port, keepalive
 
-    def connect(self, timeout: float = 10.0) -> "MqttBus":
+    def connect(self, timeout: float = 10.0) -> MqttBus:
         self.client.connect_async(self.host, self.port, self.keepalive)
         self.client.loop_start()
         if not self.connected.wait(timeout):
@@ -164,18 +174,21 @@ class IpcBus:
     def __init__(self, client: Any = None, iot_core: bool = True) -> None:
         if client is None:
             from awsiot.greengrasscoreipc.clientv2 import GreengrassCoreIPCClientV2
+
             client = GreengrassCoreIPCClientV2()
         self.client = client
         self.iot_core = iot_core
 
     def publish(self, topic: str, payload: dict) -> None:
-        from awsiot.greengrasscoreipc.model import JsonMessage, PublishMessage, QOS
+        from awsiot.greengrasscoreipc.model import QOS, JsonMessage, PublishMessage
 
-        self.client.publish_to_topic(topic=topic, publish_message=PublishMessage(
-            json_message=JsonMessage(message=payload)))
+        self.client.publish_to_topic(
+            topic=topic, publish_message=PublishMessage(json_message=JsonMessage(message=payload))
+        )
         if self.iot_core:
-            self.client.publish_to_iot_core(topic_name=topic, qos=QOS.AT_LEAST_ONCE,
-                                            payload=json.dumps(payload).encode())
+            self.client.publish_to_iot_core(
+                topic_name=topic, qos=QOS.AT_LEAST_ONCE, payload=json.dumps(payload).encode()
+            )
 
     def subscribe(self, topic_filter: str, callback: Callback) -> None:
         from awsiot.greengrasscoreipc.model import QOS
@@ -194,5 +207,6 @@ class IpcBus:
 
         self.client.subscribe_to_topic(topic=topic_filter, on_stream_event=local_event)
         if self.iot_core:
-            self.client.subscribe_to_iot_core(topic_name=topic_filter, qos=QOS.AT_LEAST_ONCE,
-                                              on_stream_event=cloud_event)
+            self.client.subscribe_to_iot_core(
+                topic_name=topic_filter, qos=QOS.AT_LEAST_ONCE, on_stream_event=cloud_event
+            )

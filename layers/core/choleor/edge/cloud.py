@@ -12,9 +12,9 @@ Greengrass it falls through to the token exchange service's container URI).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import boto3
 import botocore.session
@@ -27,9 +27,18 @@ from ..storage.records import decode_item, encode_item
 
 # Multipart only above this size keeps ETags plain MD5s, so most objects compare exactly.
 _TRANSFER = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=16 * 2**20)
-_TRANSIENT_CODES = {"Throttling", "ThrottlingException", "ProvisionedThroughputExceededException",
-                    "RequestLimitExceeded", "InternalError", "InternalServerError", "ServiceUnavailable",
-                    "SlowDown", "RequestTimeout", "RequestTimeoutException"}
+_TRANSIENT_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalError",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "SlowDown",
+    "RequestTimeout",
+    "RequestTimeoutException",
+}
 
 
 @dataclass(frozen=True)
@@ -49,19 +58,25 @@ class CloudTarget:
         return self.tables.get(logical) or config.TABLES[logical][1]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> "CloudTarget | None":
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> CloudTarget | None:
         """CHOLEOR_CLOUD_* variables; None when no cloud is configured (the device works offline)."""
         keys = ("CHOLEOR_CLOUD_S3_ENDPOINT", "CHOLEOR_CLOUD_DYNAMODB_ENDPOINT", "CHOLEOR_CLOUD_BUCKET")
         if not any(env.get(k) for k in keys):
             return None
-        tables = {logical: env[f"CHOLEOR_CLOUD_TABLE_{logical.upper()}"] for logical in config.TABLES
-                  if env.get(f"CHOLEOR_CLOUD_TABLE_{logical.upper()}")}
-        return cls(s3_endpoint=env.get("CHOLEOR_CLOUD_S3_ENDPOINT") or None,
-                   dynamodb_endpoint=env.get("CHOLEOR_CLOUD_DYNAMODB_ENDPOINT") or None,
-                   bucket=env.get("CHOLEOR_CLOUD_BUCKET") or config.BUCKET_ENV[1], tables=tables,
-                   region=env.get("CHOLEOR_CLOUD_REGION") or env.get("AWS_REGION") or "us-east-1",
-                   access_key=env.get("CHOLEOR_CLOUD_ACCESS_KEY_ID") or None,
-                   secret_key=env.get("CHOLEOR_CLOUD_SECRET_ACCESS_KEY") or None)
+        tables = {
+            logical: env[f"CHOLEOR_CLOUD_TABLE_{logical.upper()}"]
+            for logical in config.TABLES
+            if env.get(f"CHOLEOR_CLOUD_TABLE_{logical.upper()}")
+        }
+        return cls(
+            s3_endpoint=env.get("CHOLEOR_CLOUD_S3_ENDPOINT") or None,
+            dynamodb_endpoint=env.get("CHOLEOR_CLOUD_DYNAMODB_ENDPOINT") or None,
+            bucket=env.get("CHOLEOR_CLOUD_BUCKET") or config.BUCKET_ENV[1],
+            tables=tables,
+            region=env.get("CHOLEOR_CLOUD_REGION") or env.get("AWS_REGION") or "us-east-1",
+            access_key=env.get("CHOLEOR_CLOUD_ACCESS_KEY_ID") or None,
+            secret_key=env.get("CHOLEOR_CLOUD_SECRET_ACCESS_KEY") or None,
+        )
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -79,15 +94,24 @@ def _session(t: CloudTarget) -> boto3.session.Session:
     core = botocore.session.Session()
     if not t.access_key:
         core.get_component("credential_provider").remove("env")  # those are the local stack's keys
-    return boto3.session.Session(botocore_session=core, region_name=t.region,
-                                 aws_access_key_id=t.access_key, aws_secret_access_key=t.secret_key)
+    return boto3.session.Session(
+        botocore_session=core,
+        region_name=t.region,
+        aws_access_key_id=t.access_key,
+        aws_secret_access_key=t.secret_key,
+    )
 
 
 def _config(t: CloudTarget, service: str) -> Config:
     extra = {"s3": {"addressing_style": "path"}, "signature_version": "s3v4"} if service == "s3" else {}
     # One attempt per call: sync.retry owns the backoff, so an outage is seen promptly.
-    return Config(retries={"total_max_attempts": 1}, connect_timeout=t.connect_timeout, read_timeout=60,
-                  ignore_configured_endpoint_urls=True, **extra)
+    return Config(
+        retries={"total_max_attempts": 1},
+        connect_timeout=t.connect_timeout,
+        read_timeout=60,
+        ignore_configured_endpoint_urls=True,
+        **extra,
+    )
 
 
 class Cloud:
@@ -97,8 +121,9 @@ class Cloud:
         self.target = target
         session = _session(target)
         self.s3 = session.client("s3", endpoint_url=target.s3_endpoint, config=_config(target, "s3"))
-        self.ddb = session.client("dynamodb", endpoint_url=target.dynamodb_endpoint,
-                                  config=_config(target, "dynamodb"))
+        self.ddb = session.client(
+            "dynamodb", endpoint_url=target.dynamodb_endpoint, config=_config(target, "dynamodb")
+        )
 
     def head(self, key: str) -> dict | None:
         try:
@@ -110,15 +135,18 @@ class Cloud:
         return {"size": out["ContentLength"], "etag": out.get("ETag", "").strip('"')}
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
-        self.s3.upload_file(str(path), self.target.bucket, key, ExtraArgs={"ContentType": content_type},
-                            Config=_TRANSFER)
+        self.s3.upload_file(
+            str(path), self.target.bucket, key, ExtraArgs={"ContentType": content_type}, Config=_TRANSFER
+        )
 
     def put_if_absent(self, logical: str, item: dict) -> bool:
         """Conditional put on `id`; False if the record was already there."""
         try:
-            self.ddb.put_item(TableName=self.target.table(logical),
-                              Item=encode_item(item),
-                              ConditionExpression="attribute_not_exists(id)")
+            self.ddb.put_item(
+                TableName=self.target.table(logical),
+                Item=encode_item(item),
+                ConditionExpression="attribute_not_exists(id)",
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
@@ -126,8 +154,9 @@ class Cloud:
         return True
 
     def get(self, logical: str, record_id: str) -> dict | None:
-        out = self.ddb.get_item(TableName=self.target.table(logical), Key={"id": {"S": record_id}},
-                                ConsistentRead=True)
+        out = self.ddb.get_item(
+            TableName=self.target.table(logical), Key={"id": {"S": record_id}}, ConsistentRead=True
+        )
         item = out.get("Item")
         return decode_item(item) if item else None
 

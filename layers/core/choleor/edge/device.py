@@ -36,8 +36,13 @@ ENDED = (store.DONE, store.FAILED)
 
 def event_of(job: store.Job) -> dict:
     """What clients see of a job (the final event carries result or error)."""
-    out = {"job_id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
-           "message": job.message}
+    out = {
+        "job_id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+    }
     if job.status == store.DONE:
         out["result"] = job.result
     elif job.status == store.FAILED:
@@ -47,8 +52,16 @@ def event_of(job: store.Job) -> dict:
 
 
 class Device:
-    def __init__(self, bus: Bus, name: str, data_dir: Path, workers: int = 1,
-                 poll: float = 0.5, sweep_interval: float = 60.0, lease: float = store.LEASE_SECONDS):
+    def __init__(
+        self,
+        bus: Bus,
+        name: str,
+        data_dir: Path,
+        workers: int = 1,
+        poll: float = 0.5,
+        sweep_interval: float = 60.0,
+        lease: float = store.LEASE_SECONDS,
+    ):
         self.bus, self.name, self.data_dir = bus, name, Path(data_dir)
         self.poll, self.sweep_interval, self.lease = poll, sweep_interval, lease
         self.files = FileReceiver(self.data_dir / "edge" / "files", self._publish_file_event)
@@ -56,12 +69,13 @@ class Device:
         self._inflight: set[str] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._work, name=f"edge-worker-{i}", daemon=True)
-                         for i in range(workers)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"edge-worker-{i}", daemon=True) for i in range(workers)
+        ]
 
     # --- wiring -------------------------------------------------------------------------------
 
-    def start(self) -> "Device":
+    def start(self) -> Device:
         self.bus.subscribe(jobs_topic(self.name), self.on_job_message)
         self.bus.subscribe(files_topic(self.name), self.files.on_message)
         for t in self._threads:
@@ -95,9 +109,17 @@ class Device:
         """Create the job (idempotently) and queue it, or run it here when `wait`."""
         job_id = payload.get("job_id")
         if not isinstance(job_id, str) or not _JOB_ID.match(job_id):
-            self.publish({"job_id": job_id, "kind": kind, "status": store.FAILED, "progress": 0,
-                          "message": "failed", "error": "a job needs a job_id of letters, digits and ._:-",
-                          "error_status": 400})
+            self.publish(
+                {
+                    "job_id": job_id,
+                    "kind": kind,
+                    "status": store.FAILED,
+                    "progress": 0,
+                    "message": "failed",
+                    "error": "a job needs a job_id of letters, digits and ._:-",
+                    "error_status": 400,
+                }
+            )
             return None
         try:
             job = self._existing(job_id)
@@ -105,8 +127,17 @@ class Device:
                 params = self.prepare(kind, job_id, dict(payload.get("params") or {}))
                 job = store.create(kind, params, job_id)
         except ChoreError as exc:  # bad params (e.g. a file that never arrived): nothing was created
-            self.publish({"job_id": job_id, "kind": kind, "status": store.FAILED, "progress": 0,
-                          "message": "failed", "error": exc.message, "error_status": exc.status})
+            self.publish(
+                {
+                    "job_id": job_id,
+                    "kind": kind,
+                    "status": store.FAILED,
+                    "progress": 0,
+                    "message": "failed",
+                    "error": exc.message,
+                    "error_status": exc.status,
+                }
+            )
             return None
         if job.status in ENDED:
             self.publish(event_of(job))
@@ -148,15 +179,18 @@ class Device:
         while True:
             job = self._run_once(job_id)
             if job.status == store.QUEUED and job.attempts < store.MAX_ATTEMPTS:
-                time.sleep(min(30.0, 2.0 ** job.attempts))  # an unexpected error: back off, retry
+                time.sleep(min(30.0, 2.0**job.attempts))  # an unexpected error: back off, retry
                 continue
             self.publish(event_of(job))
             return job
 
     def _run_once(self, job_id: str) -> store.Job:
         out: dict = {}
-        runner = threading.Thread(target=lambda: out.update(job=run_job(job_id, lease=self.lease)),
-                                  name=f"edge-run-{job_id}", daemon=True)
+        runner = threading.Thread(
+            target=lambda: out.update(job=run_job(job_id, lease=self.lease)),
+            name=f"edge-run-{job_id}",
+            daemon=True,
+        )
         runner.start()
         last = None
         while runner.is_alive():
@@ -235,11 +269,21 @@ def prepare_ingest(job_id: str, params: dict, locate) -> dict:
             if path.stat().st_size == 0:
                 raise BadInput("the file is empty")
             filename = str(params.get("filename") or path.name)
-            upload_key = f"{sources.UPLOAD_PREFIX}{source_id}/original{Path(filename).suffix.lower()[:8] or '.bin'}"
+            upload_key = (
+                f"{sources.UPLOAD_PREFIX}{source_id}/original{Path(filename).suffix.lower()[:8] or '.bin'}"
+            )
             objects.put_file(upload_key, path)
-    rec = {"id": source_id, "title": str(params.get("title") or Path(filename).stem)[:200],
-           "filename": filename[:200], "style": style, "upload_key": upload_key,
-           "status": sources.INGESTING, "created_at": time.time(), "job_id": job_id, "origin": "edge"}
+    rec = {
+        "id": source_id,
+        "title": str(params.get("title") or Path(filename).stem)[:200],
+        "filename": filename[:200],
+        "style": style,
+        "upload_key": upload_key,
+        "status": sources.INGESTING,
+        "created_at": time.time(),
+        "job_id": job_id,
+        "origin": "edge",
+    }
     try:
         records.put("sources", rec, if_absent="id")
     except Conflict:

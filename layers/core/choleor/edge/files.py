@@ -20,8 +20,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import BadInput
 from . import events_topic, files_topic
@@ -103,16 +103,27 @@ class FileReceiver:
         if sha256_of(part) != sha or file_id_for(sha) != file_id:
             part.unlink(missing_ok=True)
             self._got.pop(file_id, None)
-            self.publish({"file_id": file_id, "status": "missing", "missing": list(range(n)),
-                          "message": "checksum mismatch"})
+            self.publish(
+                {
+                    "file_id": file_id,
+                    "status": "missing",
+                    "missing": list(range(n)),
+                    "message": "checksum mismatch",
+                }
+            )
             return
         part.replace(self.root / file_id)  # whole or not at all
         self._got.pop(file_id, None)
         self.publish({"file_id": file_id, "status": "received", "size": size})
 
 
-def send_file(bus: Bus, device: str, path: Path, timeout: float = 300.0,
-              progress: Callable[[int, int], None] | None = None) -> str:
+def send_file(
+    bus: Bus,
+    device: str,
+    path: Path,
+    timeout: float = 300.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """The client's side: send `path` to the device; returns its file id once the device has it."""
     sha = sha256_of(path)
     file_id = file_id_for(sha)

@@ -48,6 +48,7 @@ def _sdk_client() -> Any:
     global _client
     if _client is None:
         import greengrasssdk  # present only inside a Greengrass Lambda container
+
         _client = greengrasssdk.client("iot-data")
     return _client
 
@@ -64,6 +65,7 @@ def _device(name: str) -> Device:
     if name not in _devices:
         if not _storage_ready:  # first call in this container: reach the local stack
             from ..stack import session
+
             _storage.enter_context(session.storage(config.data_dir()))
             _storage_ready = True
         _devices[name] = Device(SdkBus(_sdk_client()), name, config.data_dir(), sweep_interval=0)
@@ -73,8 +75,11 @@ def _device(name: str) -> Device:
 def function_handler(event: dict, context: Any = None) -> dict | None:
     topic = _topic(event, context)
     parts = topic.split("/")
-    name = parts[1] if len(parts) >= 4 and parts[0] == "choleor" else \
-        os.environ.get("CHOLEOR_DEVICE") or os.environ.get("AWS_IOT_THING_NAME", "device")
+    name = (
+        parts[1]
+        if len(parts) >= 4 and parts[0] == "choleor"
+        else os.environ.get("CHOLEOR_DEVICE") or os.environ.get("AWS_IOT_THING_NAME", "device")
+    )
     device = _device(name)
     if len(parts) >= 4 and parts[2] == "files":
         device.files.on_message(topic, event)

@@ -25,9 +25,10 @@ import random
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from ..config import bucket_name
 from ..library import sources
@@ -46,7 +47,7 @@ class Backoff:
     sleep: Callable[[float], None] = time.sleep
 
     def delay(self, n: int) -> float:
-        d = min(self.cap, self.base * 2 ** n)
+        d = min(self.cap, self.base * 2**n)
         return d / 2 + random.random() * d / 2  # jitter: many devices coming back do not stampede
 
 
@@ -56,12 +57,12 @@ class Unreachable(Exception):
 
 @dataclass
 class SyncReport:
-    sources: int = 0        # sources completed this pass
-    renders: int = 0        # render videos completed this pass
-    objects: int = 0        # objects uploaded (skipped ones not counted)
-    records: int = 0        # records written (ones already there not counted)
-    skipped: int = 0        # items already in the journal
-    pending: int = 0        # items left for a later pass
+    sources: int = 0  # sources completed this pass
+    renders: int = 0  # render videos completed this pass
+    objects: int = 0  # objects uploaded (skipped ones not counted)
+    records: int = 0  # records written (ones already there not counted)
+    skipped: int = 0  # items already in the journal
+    pending: int = 0  # items left for a later pass
     retries: int = 0
     error: str | None = None
 
@@ -102,8 +103,9 @@ class Journal:
 
 
 class Syncer:
-    def __init__(self, target: CloudTarget, data_dir: Path, backoff: Backoff | None = None,
-                 cloud: Cloud | None = None) -> None:
+    def __init__(
+        self, target: CloudTarget, data_dir: Path, backoff: Backoff | None = None, cloud: Cloud | None = None
+    ) -> None:
         self.target = target
         self.cloud = cloud or Cloud(target)
         self.journal = Journal(Path(data_dir) / "edge" / "sync.journal")
@@ -158,8 +160,11 @@ class Syncer:
     def _source(self, rec: dict) -> None:
         sid = rec["id"]
         moves = records.query("moves", "source_id", sid, index="by_source")
-        keys = {rec["upload_key"], *objects.list_keys(f"{sources.UPLOAD_PREFIX}{sid}/"),
-                *objects.list_keys(f"sources/{sid}/")}
+        keys = {
+            rec["upload_key"],
+            *objects.list_keys(f"{sources.UPLOAD_PREFIX}{sid}/"),
+            *objects.list_keys(f"sources/{sid}/"),
+        }
         for move in moves:
             keys.update(objects.list_keys(f"moves/{move['id']}/"))
         for key in sorted(keys):
@@ -190,16 +195,21 @@ class Syncer:
             self.report.records += 1
 
 
-def sync_once(data_dir: Path, target: CloudTarget | None = None, backoff: Backoff | None = None) -> SyncReport:
+def sync_once(
+    data_dir: Path, target: CloudTarget | None = None, backoff: Backoff | None = None
+) -> SyncReport:
     target = target or CloudTarget.from_env()
     if target is None:
-        return SyncReport(error="no cloud is configured (set CHOLEOR_CLOUD_S3_ENDPOINT, "
-                                "CHOLEOR_CLOUD_DYNAMODB_ENDPOINT or CHOLEOR_CLOUD_BUCKET)")
+        return SyncReport(
+            error="no cloud is configured (set CHOLEOR_CLOUD_S3_ENDPOINT, "
+            "CHOLEOR_CLOUD_DYNAMODB_ENDPOINT or CHOLEOR_CLOUD_BUCKET)"
+        )
     return Syncer(target, data_dir, backoff).run_pass()
 
 
-def sync_forever(syncer: Syncer, stop: threading.Event, interval: float = 300.0,
-                 max_wait: float = 3600.0) -> None:
+def sync_forever(
+    syncer: Syncer, stop: threading.Event, interval: float = 300.0, max_wait: float = 3600.0
+) -> None:
     """The device's background loop: a pass every `interval`, backing off while the cloud is away."""
     failures = 0
     while not stop.is_set():

@@ -37,8 +37,12 @@ class InlineDispatcher:
 
 # Job kinds with a Lambda of their own (heavier memory, longer timeout); the rest run in "jobs".
 # Names are suffixes of the stack's prefix; template.yaml's tests check each exists.
-LAMBDA_FUNCTIONS = {"song.analyze": "analyze-song", "source.ingest": "ingest-dance",
-                    "render": "render", "render.piece": "render"}
+LAMBDA_FUNCTIONS = {
+    "song.analyze": "analyze-song",
+    "source.ingest": "ingest-dance",
+    "render": "render",
+    "render.piece": "render",
+}
 DEFAULT_FUNCTION = "jobs"
 
 
@@ -74,7 +78,7 @@ class ThreadDispatcher:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    def start(self) -> "ThreadDispatcher":
+    def start(self) -> ThreadDispatcher:
         for i in range(self.workers):
             t = threading.Thread(target=self._work, name=f"choleor-worker-{i}", daemon=True)
             t.start()
@@ -125,9 +129,14 @@ class ThreadDispatcher:
     def status(self) -> dict:
         alive = sum(t.is_alive() for t in self._threads if t.name.startswith("choleor-worker"))
         with self._lock:
-            return {"kind": "threads", "ok": alive == self.workers and not self._stop.is_set(),
-                    "workers": self.workers, "alive": alive, "queued": len(self._pending),
-                    "running": sorted(self._running)}
+            return {
+                "kind": "threads",
+                "ok": alive == self.workers and not self._stop.is_set(),
+                "workers": self.workers,
+                "alive": alive,
+                "queued": len(self._pending),
+                "running": sorted(self._running),
+            }
 
 
 def sweep(submit) -> int:

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Report = Callable[[float, str], None]
 Handler = Callable[[dict, Report], Any]
 
 _HANDLERS: dict[str, Handler] = {}
-_DEFAULT_MODULES = ("choleor.songs", "choleor.library.sources", "choleor.library.seed",
-                    "choleor.renders")
+_DEFAULT_MODULES = ("choleor.songs", "choleor.library.sources", "choleor.library.seed", "choleor.renders")
 
 
 def register(kind: str) -> Callable[[Handler], Handler]:
     def wrap(fn: Handler) -> Handler:
         _HANDLERS[kind] = fn
         return fn
+
     return wrap
 
 

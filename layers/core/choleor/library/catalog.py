@@ -24,8 +24,17 @@ POINTER = "library/current.json"
 _cache: dict = {}
 _lock = threading.Lock()
 
-_ARRAY_FIELDS = ("beats", "music", "music_energy", "motion_energy", "pose_start", "pose_end",
-                 "vel_start", "vel_end", "trajectory")
+_ARRAY_FIELDS = (
+    "beats",
+    "music",
+    "music_energy",
+    "motion_energy",
+    "pose_start",
+    "pose_end",
+    "vel_start",
+    "vel_end",
+    "trajectory",
+)
 
 
 def features_key(source_id: str) -> str:
@@ -35,9 +44,12 @@ def features_key(source_id: str) -> str:
 def save_features(source_id: str, moves: list[MoveFeatures]) -> None:
     """All moves of one source (twins included) as stacked arrays."""
     arrays = {f: np.stack([getattr(m, f) for m in moves]).astype(np.float32) for f in _ARRAY_FIELDS}
-    arrays.update(ids=np.array([m.id for m in moves]), mirrored=np.array([m.mirrored for m in moves]),
-                  tempo=np.array([m.tempo for m in moves], np.float32),
-                  style=np.array([m.style for m in moves]))
+    arrays.update(
+        ids=np.array([m.id for m in moves]),
+        mirrored=np.array([m.mirrored for m in moves]),
+        tempo=np.array([m.tempo for m in moves], np.float32),
+        style=np.array([m.style for m in moves]),
+    )
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     objects.put_bytes(features_key(source_id), buf.getvalue())
@@ -46,14 +58,26 @@ def save_features(source_id: str, moves: list[MoveFeatures]) -> None:
 def load_features(source_id: str) -> list[MoveFeatures]:
     with np.load(io.BytesIO(objects.get_bytes(features_key(source_id)))) as z:
         n = len(z["ids"])
-        return [MoveFeatures(id=str(z["ids"][i]), source_id=source_id, style=str(z["style"][i]),
-                             mirrored=bool(z["mirrored"][i]), tempo=float(z["tempo"][i]),
-                             **{f: z[f][i] for f in _ARRAY_FIELDS}) for i in range(n)]
+        return [
+            MoveFeatures(
+                id=str(z["ids"][i]),
+                source_id=source_id,
+                style=str(z["style"][i]),
+                mirrored=bool(z["mirrored"][i]),
+                tempo=float(z["tempo"][i]),
+                **{f: z[f][i] for f in _ARRAY_FIELDS},
+            )
+            for i in range(n)
+        ]
 
 
 def ready_sources() -> list[str]:
-    return sorted(r["id"] for r in records.scan("sources", filter="#s = :ready", names={"#s": "status"},
-                                                  values={":ready": "ready"}))
+    return sorted(
+        r["id"]
+        for r in records.scan(
+            "sources", filter="#s = :ready", names={"#s": "status"}, values={":ready": "ready"}
+        )
+    )
 
 
 def rebuild() -> dict:
@@ -62,8 +86,12 @@ def rebuild() -> dict:
     for source_id in ready_sources():
         moves += load_features(source_id)
     version = f"{int(time.time() * 1000):015d}-{uuid.uuid4().hex[:6]}"
-    pointer = {"version": version, "key": f"library/index-{version}.npz", "moves": len(moves),
-               "sources": len({m.source_id for m in moves})}
+    pointer = {
+        "version": version,
+        "key": f"library/index-{version}.npz",
+        "moves": len(moves),
+        "sources": len({m.source_id for m in moves}),
+    }
     if moves:
         objects.put_bytes(pointer["key"], rindex.save(rindex.build_index(moves, version)))
         trajectories = np.stack([m.trajectory for m in moves]).astype(np.float16)

@@ -8,10 +8,10 @@ releases the GIL), which is also how a long video is fanned out on AWS.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -60,6 +60,7 @@ def _estimate_poses(path: Path, n_frames: int, variant: str, workers: int, progr
         def report(count: int, expected: int | None) -> None:
             done[i] = count
             progress(min(1.0, done.sum() / max(n_frames, 1)), "finding the dancer in every frame")
+
         end = int(bounds[i + 1]) if i < workers - 1 else None
         try:
             return estimate_video(path, variant=variant, frame_range=(int(bounds[i]), end), progress=report)
@@ -84,13 +85,28 @@ def _estimate_poses(path: Path, n_frames: int, variant: str, workers: int, progr
             boxes.append(np.zeros((n, 4), np.float32))
         else:
             kps.append(p.keypoints), scores.append(p.scores), present.append(p.present), boxes.append(p.boxes)
-    return PoseTrack(keypoints=np.concatenate(kps), scores=np.concatenate(scores),
-                     present=np.concatenate(present), boxes=np.concatenate(boxes), fps=ref.fps,
-                     width=ref.width, height=ref.height, start_frame=0)
+    return PoseTrack(
+        keypoints=np.concatenate(kps),
+        scores=np.concatenate(scores),
+        present=np.concatenate(present),
+        boxes=np.concatenate(boxes),
+        fps=ref.fps,
+        width=ref.width,
+        height=ref.height,
+        start_frame=0,
+    )
 
 
-def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndarray, *,
-              source_id: str, style: str, counting: int = 1) -> list[Move]:
+def cut_moves(
+    track,
+    grid_segments,
+    unit_music: np.ndarray,
+    unit_energy: np.ndarray,
+    *,
+    source_id: str,
+    style: str,
+    counting: int = 1,
+) -> list[Move]:
     """One move per full 8-beat unit where the dancer is in view, plus its mirrored twin.
     `counting` 2: the units are 16 source beats counted in half time (ids `<source>-hNNN`)."""
     fps = float(track.fps)
@@ -102,29 +118,51 @@ def cut_moves(track, grid_segments, unit_music: np.ndarray, unit_energy: np.ndar
         f0, f1 = int(round(beats[0] * fps)), int(round(beats[-1] * fps))
         if f1 >= len(kp) or f1 - f0 < 8:
             continue
-        if track.present[f0:f1 + 1].mean() < MIN_PRESENT:
+        if track.present[f0 : f1 + 1].mean() < MIN_PRESENT:
             continue
-        scale = float(np.median(motion.torso_length(kp[f0:f1 + 1])))
+        scale = float(np.median(motion.torso_length(kp[f0 : f1 + 1])))
         traj = motion.normalise(motion.resample_on_beats(kp, fps, beats), scale)
         terms = pose_terms(traj)
         feats = MoveFeatures(
-            id=f"{source_id}-{prefix}{seg.index:03d}", source_id=source_id, style=style, mirrored=False,
-            tempo=float(60.0 * 8 / (beats[-1] - beats[0])), beats=beats,
-            music=np.asarray(music, np.float32), music_energy=np.asarray(energy, np.float32),
-            motion_energy=motion_energy(traj).astype(np.float32), trajectory=traj.astype(np.float32),
-            **{k: v.astype(np.float32) for k, v in terms.items()})
-        heights = track.boxes[f0:f1 + 1, 3] - track.boxes[f0:f1 + 1, 1]
-        move = Move(features=feats, start=float(beats[0]), end=float(beats[-1]),
-                    box_start=track.boxes[f0].astype(float), box_end=track.boxes[f1].astype(float),
-                    body_height=float(np.median(heights[track.present[f0:f1 + 1]])),
-                    # the same frame as the 8-beat move from this bar: one thumbnail for both
-                    thumbnail_time=float(beats[2 // counting]), counting=counting)
+            id=f"{source_id}-{prefix}{seg.index:03d}",
+            source_id=source_id,
+            style=style,
+            mirrored=False,
+            tempo=float(60.0 * 8 / (beats[-1] - beats[0])),
+            beats=beats,
+            music=np.asarray(music, np.float32),
+            music_energy=np.asarray(energy, np.float32),
+            motion_energy=motion_energy(traj).astype(np.float32),
+            trajectory=traj.astype(np.float32),
+            **{k: v.astype(np.float32) for k, v in terms.items()},
+        )
+        heights = track.boxes[f0 : f1 + 1, 3] - track.boxes[f0 : f1 + 1, 1]
+        move = Move(
+            features=feats,
+            start=float(beats[0]),
+            end=float(beats[-1]),
+            box_start=track.boxes[f0].astype(float),
+            box_end=track.boxes[f1].astype(float),
+            body_height=float(np.median(heights[track.present[f0 : f1 + 1]])),
+            # the same frame as the 8-beat move from this bar: one thumbnail for both
+            thumbnail_time=float(beats[2 // counting]),
+            counting=counting,
+        )
         twin = mirror(feats)
         # Boxes stay in source pixels for the twin too: the renderer flips the frame and its box.
-        moves += [move, Move(features=twin, start=move.start, end=move.end,
-                             box_start=move.box_start, box_end=move.box_end,
-                             body_height=move.body_height, thumbnail_time=move.thumbnail_time,
-                             counting=counting)]
+        moves += [
+            move,
+            Move(
+                features=twin,
+                start=move.start,
+                end=move.end,
+                box_start=move.box_start,
+                box_end=move.box_end,
+                body_height=move.body_height,
+                thumbnail_time=move.thumbnail_time,
+                counting=counting,
+            ),
+        ]
     return moves
 
 
@@ -143,14 +181,21 @@ def bar_units(grid, beats_per_unit: int = 8, step: int = 4, counting: int = 1) -
     span = beats_per_unit * counting
     out = []
     for j, i in enumerate(range(first, len(beats) - span, step)):
-        b = beats[i:i + span + 1:counting]
+        b = beats[i : i + span + 1 : counting]
         out.append(Segment(index=j, start=float(b[0]), end=float(b[-1]), beats=b.copy()))
     return out
 
 
-def ingest_file(path: str | Path, *, source_id: str, style: str = "unknown", variant: str = "full",
-                workers: int = 2, progress: Progress | None = None,
-                max_seconds: float = 900.0) -> IngestResult:
+def ingest_file(
+    path: str | Path,
+    *,
+    source_id: str,
+    style: str = "unknown",
+    variant: str = "full",
+    workers: int = 2,
+    progress: Progress | None = None,
+    max_seconds: float = 900.0,
+) -> IngestResult:
     """Video in, described moves out (no storage)."""
     from ..audio import decode
     from ..audio.analysis import analyze_array
@@ -165,8 +210,10 @@ def ingest_file(path: str | Path, *, source_id: str, style: str = "unknown", var
     if not info.has_audio:
         raise BadInput("the video has no sound: Choleor needs its music to find the beats")
     if info.duration and info.duration > max_seconds:
-        raise BadInput(f"the video is {info.duration / 60:.0f} minutes long; at most "
-                       f"{max_seconds / 60:.0f} minutes can be added at once")
+        raise BadInput(
+            f"the video is {info.duration / 60:.0f} minutes long; at most "
+            f"{max_seconds / 60:.0f} minutes can be added at once"
+        )
     progress(0.02, "listening for the beat")
     sr = 22050
     y = decode.load_mono(path, sr=sr)
@@ -184,25 +231,51 @@ def ingest_file(path: str | Path, *, source_id: str, style: str = "unknown", var
     vectors, energy = segment_descriptors(y, sr, song.grid, units + halves)
     vinfo = probe_video(str(path))
     n_frames = vinfo.frame_count or int(round((vinfo.duration or info.duration) * vinfo.fps))
-    track = _estimate_poses(path, n_frames, variant, workers,
-                            lambda f, m: progress(0.1 + 0.8 * f, m))
+    track = _estimate_poses(path, n_frames, variant, workers, lambda f, m: progress(0.1 + 0.8 * f, m))
     progress(0.92, "cutting moves on the beat")
     n = len(units)
     moves = cut_moves(track, units, vectors[:n], energy[:n], source_id=source_id, style=style)
-    moves += cut_moves(track, halves, vectors[n:], energy[n:], source_id=source_id, style=style,
-                       counting=2)
+    moves += cut_moves(track, halves, vectors[n:], energy[n:], source_id=source_id, style=style, counting=2)
     if not moves:
         raise BadInput("the dancer is not in view long enough for a single 8-beat move")
-    return IngestResult(fps=float(track.fps), frames=len(track.keypoints), width=track.width,
-                        height=track.height, duration=float(song.duration), tempo=float(song.grid.tempo),
-                        moves=moves, track=track)
+    return IngestResult(
+        fps=float(track.fps),
+        frames=len(track.keypoints),
+        width=track.width,
+        height=track.height,
+        duration=float(song.duration),
+        tempo=float(song.grid.tempo),
+        moves=moves,
+        track=track,
+    )
 
 
 def thumbnail(path: str | Path, t: float, width: int = 320) -> bytes:
     """A JPEG of the frame at `t` seconds, `width` pixels wide."""
-    out = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1",
-                          "-vf", f"scale={width}:-2", "-f", "image2", "-c:v", "mjpeg", "-q:v", "4", "pipe:1"],
-                         capture_output=True, check=False)
+    out = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-ss",
+            f"{t:.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-vf",
+            f"scale={width}:-2",
+            "-f",
+            "image2",
+            "-c:v",
+            "mjpeg",
+            "-q:v",
+            "4",
+            "pipe:1",
+        ],
+        capture_output=True,
+        check=False,
+    )
     if out.returncode != 0 or not out.stdout:
         raise BadInput(f"could not read a frame at {t:.1f} s of the video")
     return out.stdout

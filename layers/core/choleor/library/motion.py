@@ -53,8 +53,9 @@ def fill_gaps(kp: np.ndarray, present: np.ndarray) -> np.ndarray:
     return out
 
 
-def resample_on_beats(kp: np.ndarray, fps: float, beats: np.ndarray,
-                      per_beat: int = SAMPLES_PER_BEAT, t0: float = 0.0) -> np.ndarray:
+def resample_on_beats(
+    kp: np.ndarray, fps: float, beats: np.ndarray, per_beat: int = SAMPLES_PER_BEAT, t0: float = 0.0
+) -> np.ndarray:
     """Sample a pose track at `per_beat` points per beat between consecutive beat times.
 
     Returns ((len(beats)-1)*per_beat + 1, 17, 2): the move on a beat-relative

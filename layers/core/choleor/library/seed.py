@@ -14,9 +14,9 @@ import io
 import json
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -59,19 +59,25 @@ def _render(job: tuple[str, str, float | None]) -> tuple[str, float, int]:
     return out, take.render_seconds, take.frame_count
 
 
-def render_all(cache: Path, selected: list[dict], seconds: float | None, jobs: int,
-               progress: Progress) -> dict[str, Path]:
+def render_all(
+    cache: Path, selected: list[dict], seconds: float | None, jobs: int, progress: Progress
+) -> dict[str, Path]:
     """Render what is not cached yet, `jobs` takes at a time; returns origin -> video path."""
     cache.mkdir(parents=True, exist_ok=True)
     suffix = f"-{seconds:g}s" if seconds else ""
     paths = {t["origin"]: cache / f"{Path(t['file']).stem}-{RENDER_VERSION}{suffix}.mp4" for t in selected}
-    todo = [(str(mocap_dir() / t["file"]), str(paths[t["origin"]]), seconds)
-            for t in selected if not paths[t["origin"]].exists()]
+    todo = [
+        (str(mocap_dir() / t["file"]), str(paths[t["origin"]]), seconds)
+        for t in selected
+        if not paths[t["origin"]].exists()
+    ]
     frames = seconds_spent = 0.0
     if todo:
         # spawn, not fork: the caller has threads (job workers, boto3), and a forked child can
         # inherit a lock some other thread held and hang.
-        with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
             for i, (_, spent, count) in enumerate(pool.map(_render, todo)):
                 frames += count
                 seconds_spent += spent
@@ -79,8 +85,14 @@ def render_all(cache: Path, selected: list[dict], seconds: float | None, jobs: i
     return paths
 
 
-def seed(data_dir: Path, *, limit: int | None = None, seconds: float | None = None, jobs: int = 2,
-         progress: Progress | None = None) -> dict:
+def seed(
+    data_dir: Path,
+    *,
+    limit: int | None = None,
+    seconds: float | None = None,
+    jobs: int = 2,
+    progress: Progress | None = None,
+) -> dict:
     """Render and ingest the shipped takes that are not in the library yet."""
     progress = progress or (lambda f, m="": None)
     selected = takes()[:limit] if limit else takes()
@@ -93,8 +105,12 @@ def seed(data_dir: Path, *, limit: int | None = None, seconds: float | None = No
     for i, t in enumerate(missing):
         progress(0.4 + 0.6 * i / max(len(missing), 1), f"adding {t['cmu_id']} ({t['style']}) to the library")
         try:
-            result = sources.ingest_local(paths[t["origin"]], style=t["style"], origin=t["origin"],
-                                          title=f"CMU {t['cmu_id']} — {t.get('cmu_trial_description', t['style'])}")
+            result = sources.ingest_local(
+                paths[t["origin"]],
+                style=t["style"],
+                origin=t["origin"],
+                title=f"CMU {t['cmu_id']} — {t.get('cmu_trial_description', t['style'])}",
+            )
         except BadInput as exc:  # e.g. a take shorter than one 8-beat move: the others still count
             rejected.append({"take": t["cmu_id"], "error": exc.message})
             continue
@@ -103,9 +119,15 @@ def seed(data_dir: Path, *, limit: int | None = None, seconds: float | None = No
     progress(0.97, "adding the shipped songs")
     songs_added = seed_songs()
     progress(1.0, "the default library is ready")
-    return {"added": added, "songs_added": songs_added, "rejected": rejected, "skipped": len(selected) - len(missing),
-            "render_s": round(rendered_at - started, 1),
-            "ingest_s": round(time.perf_counter() - rendered_at, 1), **sources.stats()}
+    return {
+        "added": added,
+        "songs_added": songs_added,
+        "rejected": rejected,
+        "skipped": len(selected) - len(missing),
+        "render_s": round(rendered_at - started, 1),
+        "ingest_s": round(time.perf_counter() - rendered_at, 1),
+        **sources.stats(),
+    }
 
 
 def seed_songs() -> list[str]:
@@ -135,8 +157,12 @@ def _keep_truth(source_id: str, video: Path) -> None:
 def seed_job(params: dict, report) -> dict:
     from ..config import data_dir
 
-    return seed(data_dir(params.get("data_dir")), limit=params.get("limit"), seconds=params.get("seconds"),
-                progress=report)
+    return seed(
+        data_dir(params.get("data_dir")),
+        limit=params.get("limit"),
+        seconds=params.get("seconds"),
+        progress=report,
+    )
 
 
 def pose_accuracy() -> list[dict]:
@@ -146,15 +172,24 @@ def pose_accuracy() -> list[dict]:
     for src in records.scan("sources"):
         if not objects.exists(f"sources/{src['id']}/truth.npz"):
             continue
-        with np.load(io.BytesIO(objects.get_bytes(f"sources/{src['id']}/truth.npz"))) as t, \
-                np.load(io.BytesIO(objects.get_bytes(f"sources/{src['id']}/poses.npz"))) as p:
+        with (
+            np.load(io.BytesIO(objects.get_bytes(f"sources/{src['id']}/truth.npz"))) as t,
+            np.load(io.BytesIO(objects.get_bytes(f"sources/{src['id']}/poses.npz"))) as p,
+        ):
             n = min(len(t["keypoints"]), len(p["keypoints"]))
             present = p["present"][:n].astype(bool)
             err = np.linalg.norm(p["keypoints"][:n] - t["keypoints"][:n], axis=-1)  # (n, 17) px
             share = err / t["body_height_px"][:n, None]
-        rows.append({"source_id": src["id"], "title": src.get("title"), "frames": int(n),
-                     "detected": float(present.mean()),
-                     "mean_error": float(share[present].mean()), "median_error": float(np.median(share[present]))})
+        rows.append(
+            {
+                "source_id": src["id"],
+                "title": src.get("title"),
+                "frames": int(n),
+                "detected": float(present.mean()),
+                "mean_error": float(share[present].mean()),
+                "median_error": float(np.median(share[present])),
+            }
+        )
     return sorted(rows, key=lambda r: r["title"] or "")
 
 

@@ -37,8 +37,14 @@ def check_admin(given: str | None) -> None:
         raise Forbidden("adding dance videos needs the library's admin key")
 
 
-def create(filename: str, key: str | None, size: int | None = None, style: str | None = None,
-           title: str | None = None, limits: Limits | None = None) -> dict:
+def create(
+    filename: str,
+    key: str | None,
+    size: int | None = None,
+    style: str | None = None,
+    title: str | None = None,
+    limits: Limits | None = None,
+) -> dict:
     check_admin(key)
     limits = limits or Limits()
     filename = (filename or "").strip()
@@ -49,17 +55,42 @@ def create(filename: str, key: str | None, size: int | None = None, style: str |
     source_id = "src" + uuid.uuid4().hex[:13]
     upload_key = f"{UPLOAD_PREFIX}{source_id}/original{Path(filename).suffix.lower()[:8] or '.bin'}"
     ctype = objects.content_type_for(filename)
-    rec = {"id": source_id, "title": (title or Path(filename).stem)[:200], "filename": filename[:200],
-           "style": (style or "unknown")[:40], "upload_key": upload_key, "status": AWAITING,
-           "created_at": time.time()}
+    rec = {
+        "id": source_id,
+        "title": (title or Path(filename).stem)[:200],
+        "filename": filename[:200],
+        "style": (style or "unknown")[:40],
+        "upload_key": upload_key,
+        "status": AWAITING,
+        "created_at": time.time(),
+    }
     records.put("sources", rec, if_absent="id")
-    return {"source": public(rec), "upload": {"method": "PUT", "url": objects.presign_put(upload_key, ctype),
-                                              "headers": {"Content-Type": ctype}}}
+    return {
+        "source": public(rec),
+        "upload": {
+            "method": "PUT",
+            "url": objects.presign_put(upload_key, ctype),
+            "headers": {"Content-Type": ctype},
+        },
+    }
 
 
 def public(rec: dict) -> dict:
-    keys = ("id", "title", "filename", "style", "status", "created_at", "fps", "frames", "duration",
-            "tempo", "n_moves", "job_id", "origin")
+    keys = (
+        "id",
+        "title",
+        "filename",
+        "style",
+        "status",
+        "created_at",
+        "fps",
+        "frames",
+        "duration",
+        "tempo",
+        "n_moves",
+        "job_id",
+        "origin",
+    )
     return {k: rec[k] for k in keys if k in rec}
 
 
@@ -93,8 +124,14 @@ def start_ingest(source_id: str, key: str | None, limits: Limits | None = None) 
         raise BadInput("the file is empty")
     job_id = f"ingest-{source_id}"
     try:
-        records.update("sources", {"id": source_id}, {"status": INGESTING, "job_id": job_id},
-                       condition="#s = :a", names={"#s": "status"}, values={":a": AWAITING})
+        records.update(
+            "sources",
+            {"id": source_id},
+            {"status": INGESTING, "job_id": job_id},
+            condition="#s = :a",
+            names={"#s": "status"},
+            values={":a": AWAITING},
+        )
     except Conflict:
         return store.get(get_record(source_id)["job_id"])
     return dispatch.submit("source.ingest", {"source_id": source_id}, job_id=job_id)
@@ -117,15 +154,34 @@ def store_result(source_id: str, video: Path, result, style: str) -> list[dict]:
         thumb_key = thumbs.setdefault(move.thumbnail_time, f"moves/{original_id}/thumb.jpg")
         if thumb_key == f"moves/{original_id}/thumb.jpg" and not f.mirrored:
             objects.put_bytes(thumb_key, thumbnail(video, move.thumbnail_time), "image/jpeg")
-        rec = {"id": f.id, "source_id": source_id, "style": style, "mirrored": f.mirrored,
-               "start": move.start, "end": move.end, "beats": [float(b) for b in f.beats],
-               "tempo": round(f.tempo, 2), "energy": float(np.mean(f.motion_energy)),
-               "motion_energy": [float(v) for v in f.motion_energy],
-               "box_start": [float(v) for v in move.box_start], "box_end": [float(v) for v in move.box_end],
-               "body_height": move.body_height, "thumb_key": thumb_key, "counting": move.counting}
+        rec = {
+            "id": f.id,
+            "source_id": source_id,
+            "style": style,
+            "mirrored": f.mirrored,
+            "start": move.start,
+            "end": move.end,
+            "beats": [float(b) for b in f.beats],
+            "tempo": round(f.tempo, 2),
+            "energy": float(np.mean(f.motion_energy)),
+            "motion_energy": [float(v) for v in f.motion_energy],
+            "box_start": [float(v) for v in move.box_start],
+            "box_end": [float(v) for v in move.box_end],
+            "body_height": move.body_height,
+            "thumb_key": thumb_key,
+            "counting": move.counting,
+        }
         records.put("moves", rec)
-        summaries.append({"move_id": f.id, "start": move.start, "end": move.end,
-                          "beats": rec["beats"], "mirrored": f.mirrored, "counting": move.counting})
+        summaries.append(
+            {
+                "move_id": f.id,
+                "start": move.start,
+                "end": move.end,
+                "beats": rec["beats"],
+                "mirrored": f.mirrored,
+                "counting": move.counting,
+            }
+        )
     return summaries
 
 
@@ -140,25 +196,41 @@ def ingest_job(params: dict, report) -> dict:
             video = Path(tmp) / Path(rec["upload_key"]).name
             report(0.01, "fetching the video")
             objects.download(rec["upload_key"], video)
-            result = ingest_file(video, source_id=source_id, style=rec.get("style", "unknown"),
-                                 variant=pose_variant(), progress=report,
-                                 max_seconds=Limits().max_video_seconds)
+            result = ingest_file(
+                video,
+                source_id=source_id,
+                style=rec.get("style", "unknown"),
+                variant=pose_variant(),
+                progress=report,
+                max_seconds=Limits().max_video_seconds,
+            )
             report(0.94, "saving moves")
             moves = store_result(source_id, video, result, rec.get("style", "unknown"))
     except ChoreError as exc:
         remove(source_id)
         raise exc
-    records.update("sources", {"id": source_id},
-                   {"status": READY, "fps": result.fps, "frames": result.frames, "duration": result.duration,
-                    "tempo": round(result.tempo, 2), "n_moves": len(moves), "ingested_at": time.time()})
+    records.update(
+        "sources",
+        {"id": source_id},
+        {
+            "status": READY,
+            "fps": result.fps,
+            "frames": result.frames,
+            "duration": result.duration,
+            "tempo": round(result.tempo, 2),
+            "n_moves": len(moves),
+            "ingested_at": time.time(),
+        },
+    )
     report(0.97, "updating the library")
     catalog.rebuild()
     return {"source_id": source_id, "fps": result.fps, "frames": result.frames, "moves": moves}
 
 
 def list_sources() -> list[dict]:
-    return sorted((public(r) for r in records.scan("sources")), key=lambda s: s.get("created_at", 0),
-                  reverse=True)
+    return sorted(
+        (public(r) for r in records.scan("sources")), key=lambda s: s.get("created_at", 0), reverse=True
+    )
 
 
 def view(source_id: str) -> dict:
@@ -170,8 +242,22 @@ def view(source_id: str) -> dict:
 
 
 def move_public(rec: dict) -> dict:
-    out = {k: rec[k] for k in ("id", "source_id", "style", "mirrored", "start", "end", "beats", "tempo",
-                              "energy", "motion_energy") if k in rec}
+    out = {
+        k: rec[k]
+        for k in (
+            "id",
+            "source_id",
+            "style",
+            "mirrored",
+            "start",
+            "end",
+            "beats",
+            "tempo",
+            "energy",
+            "motion_energy",
+        )
+        if k in rec
+    }
     out["counting"] = int(rec.get("counting", 1))
     out["thumbnail_url"] = objects.presign_get(rec["thumb_key"]) if rec.get("thumb_key") else None
     return out
@@ -201,13 +287,17 @@ def get_move(move_id: str) -> dict:
 def stats() -> dict:
     sources = [r for r in records.scan("sources") if r.get("status") == READY]
     moves = list(records.scan("moves"))
-    return {"sources": len(sources), "moves": len(moves),
-            "styles": sorted({s.get("style", "unknown") for s in sources}),
-            "duration_s": round(sum(float(s.get("duration", 0)) for s in sources), 2)}
+    return {
+        "sources": len(sources),
+        "moves": len(moves),
+        "styles": sorted({s.get("style", "unknown") for s in sources}),
+        "duration_s": round(sum(float(s.get("duration", 0)) for s in sources), 2),
+    }
 
 
-def ingest_local(path: str | Path, style: str = "unknown", title: str | None = None,
-                 origin: str | None = None) -> dict:
+def ingest_local(
+    path: str | Path, style: str = "unknown", title: str | None = None, origin: str | None = None
+) -> dict:
     """Add a video from this machine (CLI, seeding): upload it, then run the ingest job here."""
     from ..jobs.runner import run_job
 
@@ -219,9 +309,16 @@ def ingest_local(path: str | Path, style: str = "unknown", title: str | None = N
     source_id = "src" + uuid.uuid4().hex[:13]
     upload_key = f"{UPLOAD_PREFIX}{source_id}/original{path.suffix.lower()[:8] or '.bin'}"
     objects.put_file(upload_key, path)
-    rec = {"id": source_id, "title": (title or path.stem)[:200], "filename": path.name[:200],
-           "style": style[:40], "upload_key": upload_key, "status": INGESTING, "created_at": time.time(),
-           "job_id": f"ingest-{source_id}"}
+    rec = {
+        "id": source_id,
+        "title": (title or path.stem)[:200],
+        "filename": path.name[:200],
+        "style": style[:40],
+        "upload_key": upload_key,
+        "status": INGESTING,
+        "created_at": time.time(),
+        "job_id": f"ingest-{source_id}",
+    }
     if origin:
         rec["origin"] = origin
     records.put("sources", rec, if_absent="id")

@@ -108,7 +108,9 @@ def _unit_sphere(rings: int = 7, around: int = 16) -> np.ndarray:
     return np.stack([x, y, z], -1).reshape(-1, 3)
 
 
-def _ring(centre: np.ndarray, lateral: np.ndarray, up: np.ndarray, half_width, half_depth, around=16) -> np.ndarray:
+def _ring(
+    centre: np.ndarray, lateral: np.ndarray, up: np.ndarray, half_width, half_depth, around=16
+) -> np.ndarray:
     """(F, around, 3) ellipse around `centre` across the body: `lateral` width, forward depth."""
     x = lateral - (lateral * up).sum(-1, keepdims=True) * up
     x /= np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
@@ -166,7 +168,11 @@ def prepare_figure(track: BodyTrack, camera: Camera) -> FigureFrames:
     head_world = centre[:, None] + (_unit_sphere() * HEAD_RADII) @ rotation.transpose(0, 2, 1)
     head_outline, _ = camera.project(head_world)
     hair_local = _unit_sphere() * HEAD_RADII * 1.07
-    hair_local = hair_local[(0.55 * hair_local[:, 1] - 0.85 * hair_local[:, 2]) > -0.01] + [0.0, 0.004, -0.005]
+    hair_local = hair_local[(0.55 * hair_local[:, 1] - 0.85 * hair_local[:, 2]) > -0.01] + [
+        0.0,
+        0.004,
+        -0.005,
+    ]
     hair_outline, _ = camera.project(centre[:, None] + hair_local @ rotation.transpose(0, 2, 1))
     to_camera = camera.position - centre
     to_camera /= np.linalg.norm(to_camera, axis=-1, keepdims=True)
@@ -189,7 +195,12 @@ def prepare_figure(track: BodyTrack, camera: Camera) -> FigureFrames:
     shadow_radii = radii.mean(axis=1)[None] * 1.6 * camera.pixels_per_unit(shadow_depth.mean(axis=-1))
     shadow_strength = np.clip(1.0 - ends_world[..., 1].mean(axis=-1) / 1.3, 0.0, 1.0)
 
-    outlines = [capsule_ends.reshape(len(p), -1, 2), torso_hulls.reshape(len(p), -1, 2), head_outline, hair_outline]
+    outlines = [
+        capsule_ends.reshape(len(p), -1, 2),
+        torso_hulls.reshape(len(p), -1, 2),
+        head_outline,
+        hair_outline,
+    ]
     extent = np.concatenate(outlines, axis=1)
     pad = capsule_radii.max(axis=(1, 2)) + 4
     bounds = np.concatenate([extent.min(axis=1) - pad[:, None], extent.max(axis=1) + pad[:, None]], axis=1)
@@ -266,7 +277,9 @@ def _draw_head(canvas, fig: FigureFrames, i: int, origin) -> None:
         _draw_hull(canvas, fig.hair_outline[i], HAIR, origin, shaded=False)
     for k in ears:  # ears turned away sit behind the head
         if not visible[k]:
-            _draw_capsule(canvas, *fig.face_ends[i, k], fig.face_radii[i, k], fig.face_radii[i, k], SKIN, origin)
+            _draw_capsule(
+                canvas, *fig.face_ends[i, k], fig.face_radii[i, k], fig.face_radii[i, k], SKIN, origin
+            )
     _draw_hull(canvas, fig.head_outline[i], SKIN, origin)
     if fig.hair_in_front[i]:
         _draw_hull(canvas, fig.hair_outline[i], HAIR, origin, shaded=False)

@@ -110,7 +110,11 @@ def _fundamental_lag(r: np.ndarray, lo: int, hi: int) -> int | None:
     of 3 or 5 periods by octaves would give a wrong tempo, so only the fundamental is folded.
     """
     hi = min(hi, len(r) - 2)
-    peaks = [lag for lag in range(max(lo, 1), hi + 1) if r[lag] > 0 and r[lag] > r[lag - 1] and r[lag] >= r[lag + 1]]
+    peaks = [
+        lag
+        for lag in range(max(lo, 1), hi + 1)
+        if r[lag] > 0 and r[lag] > r[lag - 1] and r[lag] >= r[lag + 1]
+    ]
     if not peaks:
         return None
     strongest = max(r[lag] for lag in peaks)
@@ -236,7 +240,10 @@ def _seamless_loop(audio: np.ndarray, start: int, end: int) -> np.ndarray:
 
 
 def _fade(samples: np.ndarray, sample_rate: int, fade_in_s: float = 0.01, fade_out_s: float = 0.3) -> None:
-    n_in, n_out = min(int(fade_in_s * sample_rate), len(samples)), min(int(fade_out_s * sample_rate), len(samples))
+    n_in, n_out = (
+        min(int(fade_in_s * sample_rate), len(samples)),
+        min(int(fade_out_s * sample_rate), len(samples)),
+    )
     samples[:n_in] *= np.linspace(0, 1, n_in, dtype=np.float32)
     samples[len(samples) - n_out :] *= np.linspace(1, 0, n_out, dtype=np.float32)
 

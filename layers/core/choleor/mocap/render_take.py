@@ -24,8 +24,14 @@ import numpy as np
 
 from choleor.errors import BadInput
 from choleor.mocap.camera import Camera, body_height_px, place_camera
-from choleor.mocap.mannequin import prepare_figure, draw_frame, studio_background
-from choleor.mocap.music import MovementTempo, Soundtrack, build_soundtrack, estimate_movement_tempo, write_wav
+from choleor.mocap.mannequin import draw_frame, prepare_figure, studio_background
+from choleor.mocap.music import (
+    MovementTempo,
+    Soundtrack,
+    build_soundtrack,
+    estimate_movement_tempo,
+    write_wav,
+)
 from choleor.mocap.skeleton import COCO17, BodyTrack, load_body_track, resample
 
 MOCAP_CREDIT = (
@@ -100,12 +106,24 @@ def render_take(
 
 
 def _encode(track: BodyTrack, camera: Camera, wav: Path, out_mp4: Path, fps: int, threads: int) -> None:
-    video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{camera.width}x{camera.height}", r=fps)
+    video = ffmpeg.input(
+        "pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{camera.width}x{camera.height}", r=fps
+    )
     audio = ffmpeg.input(str(wav))
     process = (
         ffmpeg.output(
-            video, audio, str(out_mp4), vcodec="libx264", pix_fmt="yuv420p", preset="veryfast", crf=20,
-            acodec="aac", audio_bitrate="128k", movflags="+faststart", shortest=None, threads=threads,
+            video,
+            audio,
+            str(out_mp4),
+            vcodec="libx264",
+            pix_fmt="yuv420p",
+            preset="veryfast",
+            crf=20,
+            acodec="aac",
+            audio_bitrate="128k",
+            movflags="+faststart",
+            shortest=None,
+            threads=threads,
         )  # fmt: skip
         .overwrite_output()
         .global_args("-loglevel", "error")

@@ -7,6 +7,11 @@ from .estimate import PoseTrack, estimate_frames, estimate_video, load_npz, save
 from .landmarks import COCO17_FROM_BLAZEPOSE, COCO17_NAMES
 
 __all__ = [
-    "PoseTrack", "estimate_video", "estimate_frames", "save_npz", "load_npz",
-    "COCO17_NAMES", "COCO17_FROM_BLAZEPOSE",
+    "PoseTrack",
+    "estimate_video",
+    "estimate_frames",
+    "save_npz",
+    "load_npz",
+    "COCO17_NAMES",
+    "COCO17_FROM_BLAZEPOSE",
 ]

@@ -34,7 +34,7 @@ def decode_boxes(raw: np.ndarray, anchors: np.ndarray = _ANCHORS) -> tuple[np.nd
     centre = raw[:, 0:2] / INPUT_SIZE + anchors
     half = raw[:, 2:4] / INPUT_SIZE / 2
     boxes = np.concatenate([centre - half, centre + half], axis=1)
-    keypoints = raw[:, 4:4 + 2 * NUM_KEYPOINTS].reshape(-1, NUM_KEYPOINTS, 2) / INPUT_SIZE
+    keypoints = raw[:, 4 : 4 + 2 * NUM_KEYPOINTS].reshape(-1, NUM_KEYPOINTS, 2) / INPUT_SIZE
     return boxes, keypoints + anchors[:, None, :]
 
 
@@ -53,8 +53,9 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
 
 
-def best_detection(raw_boxes: np.ndarray, raw_scores: np.ndarray,
-                   min_score: float = MIN_SCORE) -> Detection | None:
+def best_detection(
+    raw_boxes: np.ndarray, raw_scores: np.ndarray, min_score: float = MIN_SCORE
+) -> Detection | None:
     """The strongest person, its box and keypoints blended (weighted NMS)
     with the candidates that overlap it. None when nothing clears min_score."""
     scores = scores_from_logits(raw_scores.reshape(-1))

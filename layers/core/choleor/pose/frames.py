@@ -87,8 +87,11 @@ class I420Frame:
             w, h = self.width, self.height
             chroma = self._data[h:].reshape(-1)
             half = (w // 2) * (h // 2)
-            self._planes = (self._data[:h], chroma[:half].reshape(h // 2, w // 2),
-                            chroma[half:].reshape(h // 2, w // 2))
+            self._planes = (
+                self._data[:h],
+                chroma[:half].reshape(h // 2, w // 2),
+                chroma[half:].reshape(h // 2, w // 2),
+            )
         return self._planes
 
     def rgb(self) -> np.ndarray:
@@ -103,8 +106,8 @@ class I420Frame:
         y, u, v = self.planes()
         top, bottom = rows_under(roi, self.height)
         warm(y[top:bottom])
-        warm(u[top // 2:(bottom + 1) // 2])
-        warm(v[top // 2:(bottom + 1) // 2])
+        warm(u[top // 2 : (bottom + 1) // 2])
+        warm(v[top // 2 : (bottom + 1) // 2])
         out = np.empty((size * 3 // 2, size), np.uint8)
         cv2.warpAffine(y, matrix, (size, size), out[:size], _WARP, border)
         half = size // 2
@@ -125,8 +128,9 @@ def chroma_warp(matrix: np.ndarray) -> np.ndarray:
     difference), as plain floats: a per-frame matmul costs more than this.
     """
     (a, b, c), (d, e, f) = matrix.tolist()
-    return np.array([[a, b, (0.25 * a + 0.25 * b) + (0.5 * c - 0.25)],
-                     [d, e, (0.25 * d + 0.25 * e) + (0.5 * f - 0.25)]])
+    return np.array(
+        [[a, b, (0.25 * a + 0.25 * b) + (0.5 * c - 0.25)], [d, e, (0.25 * d + 0.25 * e) + (0.5 * f - 0.25)]]
+    )
 
 
 def rows_under(roi: Roi, height: int) -> tuple[int, int]:

@@ -26,10 +26,23 @@ POSE_PRESENCE_THRESHOLD = 0.5
 # elbows, wrists, hips, knees, ankles.
 COCO17_FROM_BLAZEPOSE = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
 COCO17_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
 )
 
 
@@ -54,10 +67,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray,
-                        kernel: int = HEATMAP_KERNEL,
-                        min_confidence: float = HEATMAP_MIN_CONFIDENCE,
-                        channels: np.ndarray | None = None) -> np.ndarray:
+def refine_with_heatmap(
+    points: np.ndarray,
+    heatmap: np.ndarray,
+    kernel: int = HEATMAP_KERNEL,
+    min_confidence: float = HEATMAP_MIN_CONFIDENCE,
+    channels: np.ndarray | None = None,
+) -> np.ndarray:
     """Replace each point (normalised crop coords, (L, 2)) by the
     confidence-weighted centroid of a kernel window of its heatmap channel
     when the window is confident enough. heatmap: (H, W, C) logits; point i
@@ -86,10 +102,13 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray,
     if not whole:
         refine &= valid[:, :, offset].all(axis=1)  # the point itself is on the heatmap
     safe = np.where(total > 0, total, 1.0)
-    centroid = np.stack([
-        (conf * windows[:, 0, None, :]).sum(axis=(1, 2)) / width / safe,
-        (conf * windows[:, 1, :, None]).sum(axis=(1, 2)) / height / safe,
-    ], axis=1)
+    centroid = np.stack(
+        [
+            (conf * windows[:, 0, None, :]).sum(axis=(1, 2)) / width / safe,
+            (conf * windows[:, 1, :, None]).sum(axis=(1, 2)) / height / safe,
+        ],
+        axis=1,
+    )
     return np.where(refine[:, None], centroid, points)
 
 
@@ -98,8 +117,9 @@ def refine_with_heatmap(points: np.ndarray, heatmap: np.ndarray,
 _REFINED = np.concatenate([COCO17_FROM_BLAZEPOSE, [AUX_CENTRE, AUX_SCALE]])
 
 
-def decode_landmarks(raw: np.ndarray, presence_flag: np.ndarray, heatmap: np.ndarray | None,
-                     crop_to_image: np.ndarray) -> Landmarks:
+def decode_landmarks(
+    raw: np.ndarray, presence_flag: np.ndarray, heatmap: np.ndarray | None, crop_to_image: np.ndarray
+) -> Landmarks:
     """Model outputs for one crop -> landmarks in image pixels."""
     values = raw.reshape(NUM_LANDMARKS, 5)
     norm = values[:, :2] / INPUT_SIZE

@@ -76,7 +76,7 @@ class PoseModels:
         return LandmarkOutput(points[0], float(flag.reshape(-1)[0]), heatmap[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_models(variant: str = "full", threads: int = 1) -> PoseModels:
     """The process-wide models for a variant and thread count."""
     return PoseModels(variant, threads)

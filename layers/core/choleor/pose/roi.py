@@ -30,8 +30,7 @@ def normalize_radians(angle: float) -> float:
     return angle - 2 * math.pi * math.floor((angle + math.pi) / (2 * math.pi))
 
 
-def roi_from_alignment_points(centre: np.ndarray, scale_point: np.ndarray,
-                              scale: float = ROI_SCALE) -> Roi:
+def roi_from_alignment_points(centre: np.ndarray, scale_point: np.ndarray, scale: float = ROI_SCALE) -> Roi:
     """Square ROI around the body from two keypoints (both in pixels).
 
     `centre` is the hip centre, `scale_point` a point whose distance from it
@@ -60,9 +59,14 @@ def cut(image: np.ndarray, roi: Roi, out_size: int, border: int) -> tuple[np.nda
     Returns the crop and the crop-to-image affine to map results back.
     """
     matrix = crop_to_image_matrix(roi, out_size)
-    crop = cv2.warpAffine(image, matrix, (out_size, out_size),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=border, borderValue=(0, 0, 0))
+    crop = cv2.warpAffine(
+        image,
+        matrix,
+        (out_size, out_size),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=border,
+        borderValue=(0, 0, 0),
+    )
     return crop, matrix
 
 

@@ -27,8 +27,9 @@ def smoothing_factor(cutoff: np.ndarray | float, dt: float) -> np.ndarray | floa
 class OneEuroFilter:
     """Filters an array of values (any shape) sampled at a known time step."""
 
-    def __init__(self, min_cutoff: float = MIN_CUTOFF, beta: float = BETA,
-                 derivative_cutoff: float = DERIVATIVE_CUTOFF):
+    def __init__(
+        self, min_cutoff: float = MIN_CUTOFF, beta: float = BETA, derivative_cutoff: float = DERIVATIVE_CUTOFF
+    ):
         self.min_cutoff = min_cutoff
         self.beta = beta
         self.derivative_cutoff = derivative_cutoff

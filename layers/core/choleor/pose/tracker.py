@@ -117,5 +117,10 @@ class PoseTracker:
         points = found.points[: lm.NUM_BODY]
         if self.smooth:
             points = self.filter(points, self.dt, body_scale(points, width, height))
-        return FramePose(lm.to_coco17(points), found.visibility[lm.COCO17_FROM_BLAZEPOSE], True,
-                         landmark_box(points, width, height), detected)
+        return FramePose(
+            lm.to_coco17(points),
+            found.visibility[lm.COCO17_FROM_BLAZEPOSE],
+            True,
+            landmark_box(points, width, height),
+            detected,
+        )

@@ -54,8 +54,9 @@ def _rate(value: Fraction | str | None) -> float:
 
 def _video_stream(container: av.container.InputContainer) -> av.VideoStream | None:
     """The first video stream that is not cover art."""
-    return next((s for s in container.streams.video
-                 if not s.disposition & av.stream.Disposition.attached_pic), None)
+    return next(
+        (s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic), None
+    )
 
 
 def _decoded(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[av.VideoFrame]:
@@ -68,8 +69,7 @@ def _decoded(container: av.container.InputContainer, stream: av.VideoStream) -> 
         yield from frames
 
 
-def _display_transform(container: av.container.InputContainer,
-                       stream: av.VideoStream) -> tuple[int, bool]:
+def _display_transform(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool]:
     """(rotation in degrees, whether ffmpeg would turn or flip the picture).
 
     PyAV shows the stream's display matrix only on decoded frames, so this
@@ -122,8 +122,14 @@ def _check_range(frame_range: tuple[int, int | None] | None) -> tuple[int, int |
     return start, end
 
 
-def _raw_frames(path: str, info: VideoInfo, frame_range: tuple[int, int | None] | None,
-                threads: int, pix_fmt: str, frame_bytes: int) -> Iterator[np.ndarray]:
+def _raw_frames(
+    path: str,
+    info: VideoInfo,
+    frame_range: tuple[int, int | None] | None,
+    threads: int,
+    pix_fmt: str,
+    frame_bytes: int,
+) -> Iterator[np.ndarray]:
     """Flat uint8 buffers of frames [start, end) from an ffmpeg pipe."""
     start, end = _check_range(frame_range)
     if end == start:
@@ -138,7 +144,8 @@ def _raw_frames(path: str, info: VideoInfo, frame_range: tuple[int, int | None] 
     stream = ffmpeg.input(str(path), **input_args).output("pipe:", **output_args)
     process = subprocess.Popen(
         stream.global_args("-loglevel", "error", "-nostdin").compile(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         while True:
@@ -173,13 +180,13 @@ def _i420(frame: av.VideoFrame) -> I420Frame:
     """The decoded picture as an I420Frame over PyAV's planes (no copy)."""
     if frame.format.name != "yuv420p":  # the stream changed format midway: convert
         return I420Frame(frame.to_ndarray(format="yuv420p"), frame.width, frame.height)
-    planes = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
-              for p in frame.planes)
+    planes = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in frame.planes)
     return I420Frame.from_planes(*planes)
 
 
-def _av_frames(path: str, info: VideoInfo, frame_range: tuple[int, int | None] | None,
-               threads: int) -> Iterator[I420Frame]:
+def _av_frames(
+    path: str, info: VideoInfo, frame_range: tuple[int, int | None] | None, threads: int
+) -> Iterator[I420Frame]:
     """I420 frames [start, end), decoded in this process.
 
     Frames before start's time (less half a frame, as the pipe) are decoded and
@@ -211,9 +218,12 @@ def _av_frames(path: str, info: VideoInfo, frame_range: tuple[int, int | None] |
         container.close()
 
 
-def read_frames(path: str, info: VideoInfo | None = None,
-                frame_range: tuple[int, int | None] | None = None,
-                threads: int = 1) -> Iterator[np.ndarray]:
+def read_frames(
+    path: str,
+    info: VideoInfo | None = None,
+    frame_range: tuple[int, int | None] | None = None,
+    threads: int = 1,
+) -> Iterator[np.ndarray]:
     """Yield RGB frames (H, W, 3) uint8 in order, for frames [start, end), via ffmpeg.
 
     The range counts frames from the start at the stream's frame rate;
@@ -230,9 +240,12 @@ def in_process(info: VideoInfo) -> bool:
     return info.pix_fmt == "yuv420p" and not info.transformed
 
 
-def read_video_frames(path: str, info: VideoInfo | None = None,
-                      frame_range: tuple[int, int | None] | None = None,
-                      threads: int = 1) -> Iterator[Frame]:
+def read_video_frames(
+    path: str,
+    info: VideoInfo | None = None,
+    frame_range: tuple[int, int | None] | None = None,
+    threads: int = 1,
+) -> Iterator[Frame]:
     """Like read_frames, but yields tracker frames, I420 when the size allows
     (cheaper to decode and to crop from), decoded in-process when PyAV can."""
     info = info or probe(path)

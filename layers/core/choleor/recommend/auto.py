@@ -16,7 +16,7 @@ times at most; if every rerun still repeats, `_resolve` replaces what repeats).
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -42,8 +42,9 @@ JUMP_COST = 16.0
 ECHO_BONUS = 2.5
 
 
-def unary_cost(index: LibraryIndex, segment: SegmentFeatures,
-               weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> np.ndarray:
+def unary_cost(
+    index: LibraryIndex, segment: SegmentFeatures, weights: Mapping[str, float] = DEFAULT_WEIGHTS
+) -> np.ndarray:
     """(N,) sum over music/energy/tempo/beat of weight x (1 - score)."""
     scores = unary_scores(index, segment)
     return sum(np.float32(weights[n]) * (1.0 - scores[n]) for n in UNARY)
@@ -54,9 +55,16 @@ def _same_move(index: LibraryIndex, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a[:, None] == b[None, :]) | (index.twin[a][:, None] == b[None, :])
 
 
-def pair_cost(index: LibraryIndex, a: np.ndarray, b: np.ndarray, w_tr: float,
-              repeat_cost: float = 2.0, same_source_cost: float = SAME_SOURCE_COST,
-              repeat_free: bool = False, jump_cost: float = JUMP_COST) -> np.ndarray:
+def pair_cost(
+    index: LibraryIndex,
+    a: np.ndarray,
+    b: np.ndarray,
+    w_tr: float,
+    repeat_cost: float = 2.0,
+    same_source_cost: float = SAME_SOURCE_COST,
+    repeat_free: bool = False,
+    jump_cost: float = JUMP_COST,
+) -> np.ndarray:
     """(len(a), len(b)) cost of cutting from rows a to rows b: transition, the jump itself
     (see JUMP_COST), the same footage again (the same move or its mirror is free when the
     music repeats), same source again."""
@@ -69,9 +77,13 @@ def pair_cost(index: LibraryIndex, a: np.ndarray, b: np.ndarray, w_tr: float,
     return cost + same_source_cost * (index.source[a][:, None] == index.source[b][None, :])
 
 
-def viterbi(unary: Sequence[np.ndarray], pair: Sequence[np.ndarray],
-            same: Sequence[np.ndarray] | None = None, max_run: int | None = None,
-            loose: Sequence[bool] = ()) -> list[int]:
+def viterbi(
+    unary: Sequence[np.ndarray],
+    pair: Sequence[np.ndarray],
+    same: Sequence[np.ndarray] | None = None,
+    max_run: int | None = None,
+    loose: Sequence[bool] = (),
+) -> list[int]:
     """Positions minimising sum unary[t][x_t] + sum pair[t][x_t, x_t+1] (pair[t]: t -> t+1).
 
     With `same` (same[t][i, j]: x_t = i and x_t+1 = j are of one source) and `max_run`, no more
@@ -122,12 +134,18 @@ def _top(cost: np.ndarray, size: int, banned: set[int]) -> np.ndarray:
     size = min(len(cost), size + len(banned))
     top = np.argpartition(cost, size - 1)[:size]
     top = top[np.argsort(cost[top], kind="stable")]
-    return np.array([r for r in top.tolist() if r not in banned][: size - len(banned)],
-                    dtype=np.int64)
+    return np.array([r for r in top.tolist() if r not in banned][: size - len(banned)], dtype=np.int64)
 
 
-def _short_lists(index: LibraryIndex, costs: list[np.ndarray], fixed: Mapping[int, int],
-                 banned: list[set[int]], m: int, pool: int, pair: dict) -> list[np.ndarray]:
+def _short_lists(
+    index: LibraryIndex,
+    costs: list[np.ndarray],
+    fixed: Mapping[int, int],
+    banned: list[set[int]],
+    m: int,
+    pool: int,
+    pair: dict,
+) -> list[np.ndarray]:
     """Per segment: the m best rows by unary cost, plus, for each row kept for the previous
     segment, its best follow-up (unary + pair cost) among the `pool` best by unary.
 
@@ -149,8 +167,9 @@ def _short_lists(index: LibraryIndex, costs: list[np.ndarray], fixed: Mapping[in
     return lists
 
 
-def late_repeats(index: LibraryIndex, path: Sequence[int], fixed: Mapping[int, int] = {},
-                 repeats: Mapping[int, int] = {}) -> dict[int, set[int]]:
+def late_repeats(
+    index: LibraryIndex, path: Sequence[int], fixed: Mapping[int, int] = {}, repeats: Mapping[int, int] = {}
+) -> dict[int, set[int]]:
     """Segment -> rows to ban there, wherever footage is shown again unjustified.
 
     Justified: the same move or its mirror, where the music repeats the segment that first
@@ -162,22 +181,27 @@ def late_repeats(index: LibraryIndex, path: Sequence[int], fixed: Mapping[int, i
     origin: dict[int, int] = {}  # row -> the segment that first danced it or its mirror
     late: dict[int, set[int]] = {}
     for t, row in enumerate(path):
-        for u in (np.flatnonzero(shared[t, :t]).tolist() if t not in fixed else ()):
+        for u in np.flatnonzero(shared[t, :t]).tolist() if t not in fixed else ():
             if u in late:
                 continue
             echo = {path[u], int(index.twin[path[u]])}
             allowed = echo if repeats.get(t) == origin[path[u]] else set()
             if row not in allowed:
-                late.setdefault(t, set()).update(
-                    set(overlapping_rows(index, [path[u]]).tolist()) - allowed)
+                late.setdefault(t, set()).update(set(overlapping_rows(index, [path[u]]).tolist()) - allowed)
         if t not in late:
             for key in (row, int(index.twin[row])):
                 origin.setdefault(key, t)
     return late
 
 
-def _resolve(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
-             fixed: Mapping[int, int], repeats: Mapping[int, int], pair: Mapping) -> list[int]:
+def _resolve(
+    index: LibraryIndex,
+    path: list[int],
+    costs: Sequence[np.ndarray],
+    fixed: Mapping[int, int],
+    repeats: Mapping[int, int],
+    pair: Mapping,
+) -> list[int]:
     """The path with each segment that still shows footage again replaced, left to right, by
     the cheapest move (its unary cost and both cuts) that shows nothing shown before: the
     last resort when the repaired searches all failed, so the promise holds."""
@@ -187,9 +211,9 @@ def _resolve(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
         t = min(late)
         cost = costs[t].astype(np.float64)
         if t > 0:
-            cost = cost + pair_cost(index, np.array(path[t - 1:t]), everything, **pair)[0]
+            cost = cost + pair_cost(index, np.array(path[t - 1 : t]), everything, **pair)[0]
         if t + 1 < len(path):
-            cost = cost + pair_cost(index, everything, np.array(path[t + 1:t + 2]), **pair)[:, 0]
+            cost = cost + pair_cost(index, everything, np.array(path[t + 1 : t + 2]), **pair)[:, 0]
         others = [path[u] for u in range(len(path)) if u != t]
         cost[overlapping_rows(index, others)] = np.inf
         if not np.isfinite(cost).any():
@@ -198,11 +222,19 @@ def _resolve(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
     return path
 
 
-def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
-                     fixed: Mapping[int, int] = {}, m: int = 30, pool: int = 2000,
-                     weights: Mapping[str, float] = DEFAULT_WEIGHTS, repeat_cost: float = 2.0,
-                     same_source_cost: float = SAME_SOURCE_COST, repeats: Mapping[int, int] = {},
-                     max_run: int = MAX_RUN, max_repairs: int = 8) -> list[int]:
+def auto_choreograph(
+    index: LibraryIndex,
+    segments: Sequence[SegmentFeatures],
+    fixed: Mapping[int, int] = {},
+    m: int = 30,
+    pool: int = 2000,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    repeat_cost: float = 2.0,
+    same_source_cost: float = SAME_SOURCE_COST,
+    repeats: Mapping[int, int] = {},
+    max_run: int = MAX_RUN,
+    max_repairs: int = 8,
+) -> list[int]:
     """Rows for all segments, keeping `fixed` (segment position -> row).
 
     m: moves per segment kept for the search (the best by unary cost), plus up to one
@@ -216,20 +248,25 @@ def auto_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
     # A fixed move's footage is not offered again elsewhere (Viterbi would not see a distant
     # repeat).
     fixed_rows = set(overlapping_rows(index, list(fixed.values())).tolist()) if fixed else set()
-    banned: list[set[int]] = [set() if t in fixed else set(fixed_rows)
-                              for t in range(len(segments))]
-    pair = {"w_tr": float(weights["transition"]), "repeat_cost": repeat_cost,
-            "same_source_cost": same_source_cost}
+    banned: list[set[int]] = [set() if t in fixed else set(fixed_rows) for t in range(len(segments))]
+    pair = {
+        "w_tr": float(weights["transition"]),
+        "repeat_cost": repeat_cost,
+        "same_source_cost": same_source_cost,
+    }
     objective = echo_objective(index, costs, repeats, pair)
     best: tuple[float, list[int]] = (np.inf, [])
     for _ in range(max_repairs + 1):
         lists = _short_lists(index, costs, fixed, banned, m, pool, pair)
         unary = [costs[t][rows] for t, rows in enumerate(lists)]
-        pairs = [pair_cost(index, lists[t - 1], lists[t], **pair,
-                           repeat_free=repeats.get(t) == t - 1)
-                 for t in range(1, len(lists))]
-        same = [index.source[lists[t - 1]][:, None] == index.source[lists[t]][None, :]
-                for t in range(1, len(lists))]
+        pairs = [
+            pair_cost(index, lists[t - 1], lists[t], **pair, repeat_free=repeats.get(t) == t - 1)
+            for t in range(1, len(lists))
+        ]
+        same = [
+            index.source[lists[t - 1]][:, None] == index.source[lists[t]][None, :]
+            for t in range(1, len(lists))
+        ]
         loose = [t in fixed for t in range(len(lists))]
         path = [int(lists[t][i]) for t, i in enumerate(viterbi(unary, pairs, same, max_run, loose))]
         # Echo every path the search finds, not only the last: dancing a phrase again where the
@@ -252,13 +289,14 @@ def _path_coster(index: LibraryIndex, costs: Sequence[np.ndarray], pair: Mapping
 
     def cut(a: int, b: int) -> float:
         if (a, b) not in cuts:
-            cuts[a, b] = float(pair_cost(index, np.array([a]), np.array([b]), **pair,
-                                         repeat_free=True)[0, 0])
+            cuts[a, b] = float(pair_cost(index, np.array([a]), np.array([b]), **pair, repeat_free=True)[0, 0])
         return cuts[a, b]
 
     def cost(path: Sequence[int]) -> float:
-        return (sum(float(costs[t][r]) for t, r in enumerate(path))
-                + sum(cut(a, b) for a, b in zip(path[:-1], path[1:])))
+        return sum(float(costs[t][r]) for t, r in enumerate(path)) + sum(
+            cut(a, b) for a, b in zip(path[:-1], path[1:])
+        )
+
     return cost
 
 
@@ -276,23 +314,35 @@ def _phrases(repeats: Mapping[int, int], n: int) -> list[tuple[int, int, int]]:
     return out
 
 
-def echo_objective(index: LibraryIndex, costs: Sequence[np.ndarray], repeats: Mapping[int, int],
-                   pair: Mapping, bonus: float = ECHO_BONUS):
+def echo_objective(
+    index: LibraryIndex,
+    costs: Sequence[np.ndarray],
+    repeats: Mapping[int, int],
+    pair: Mapping,
+    bonus: float = ECHO_BONUS,
+):
     """path -> its cost minus `bonus` per segment that dances the move of the segment whose
     music it repeats (every echo counts, old or new)."""
     path_cost = _path_coster(index, costs, pair)
 
     def objective(p: Sequence[int]) -> float:
-        echoed = sum(p[t] in (p[s], int(index.twin[p[s]])) for t, s in repeats.items()
-                     if t < len(p))
+        echoed = sum(p[t] in (p[s], int(index.twin[p[s]])) for t, s in repeats.items() if t < len(p))
         return path_cost(p) - bonus * echoed
+
     return objective
 
 
-def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarray],
-                 repeats: Mapping[int, int], fixed: Mapping[int, int] = {},
-                 pair: Mapping = {}, bonus: float = ECHO_BONUS, rounds: int = 8,
-                 objective=None) -> list[int]:
+def echo_repeats(
+    index: LibraryIndex,
+    path: list[int],
+    costs: Sequence[np.ndarray],
+    repeats: Mapping[int, int],
+    fixed: Mapping[int, int] = {},
+    pair: Mapping = {},
+    bonus: float = ECHO_BONUS,
+    rounds: int = 8,
+    objective=None,
+) -> list[int]:
     """Where segments t.. repeat the music of s.., dance the same phrase at both (s..'s picks
     again at t.., or t..'s at s..; either may be mirrored) if that lowers `echo_objective`;
     the best change first, a few rounds. A path that shows footage twice where the music does
@@ -302,19 +352,22 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
     twice would pass the run limit, which is there against replaying a source, not a phrase.
     """
     path = list(path)
-    moves = [(src, dst, k) for t, s, k in _phrases(repeats, len(path))
-             for src, dst in ((s, t), (t, s))
-             if not any(u in fixed for u in range(dst, dst + k))]
+    moves = [
+        (src, dst, k)
+        for t, s, k in _phrases(repeats, len(path))
+        for src, dst in ((s, t), (t, s))
+        if not any(u in fixed for u in range(dst, dst + k))
+    ]
     objective = objective or echo_objective(index, costs, repeats, pair, bonus)
     valid = not late_repeats(index, path, fixed, repeats)
     for _ in range(rounds):
         best, best_value = None, objective(path) if valid else np.inf
         for src, dst, k in moves:
             for mirrored in (False, True):
-                rows = [int(index.twin[r]) if mirrored else r for r in path[src:src + k]]
-                if min(rows) < 0 or rows == path[dst:dst + k]:
+                rows = [int(index.twin[r]) if mirrored else r for r in path[src : src + k]]
+                if min(rows) < 0 or rows == path[dst : dst + k]:
                     continue
-                trial = path[:dst] + rows + path[dst + k:]
+                trial = path[:dst] + rows + path[dst + k :]
                 if late_repeats(index, trial, fixed, repeats):
                     continue  # the move is also danced where the music differs
                 value = objective(trial)
@@ -326,39 +379,42 @@ def echo_repeats(index: LibraryIndex, path: list[int], costs: Sequence[np.ndarra
     return path
 
 
-def greedy_choreograph(index: LibraryIndex, segments: Sequence[SegmentFeatures],
-                       weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> list[int]:
+def greedy_choreograph(
+    index: LibraryIndex, segments: Sequence[SegmentFeatures], weights: Mapping[str, float] = DEFAULT_WEIGHTS
+) -> list[int]:
     """Each segment's best move given the previous pick only (what clicking 'top' gives)."""
     picks: list[int] = []
     all_rows = np.arange(len(index))
     for seg in segments:
         cost = unary_cost(index, seg, weights)
         if picks:
-            cost = cost + pair_cost(index, np.array(picks[-1:]), all_rows,
-                                    float(weights["transition"]))[0]
+            cost = cost + pair_cost(index, np.array(picks[-1:]), all_rows, float(weights["transition"]))[0]
             cost[overlapping_rows(index, picks)] = np.inf  # no repeats, like the history rule
         picks.append(int(np.argmin(cost)))
     return picks
 
 
-def sequence_cost(index: LibraryIndex, segments: Sequence[SegmentFeatures], picks: Sequence[int],
-                  weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> float:
+def sequence_cost(
+    index: LibraryIndex,
+    segments: Sequence[SegmentFeatures],
+    picks: Sequence[int],
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+) -> float:
     """The objective `auto_choreograph` minimises (default penalties, no music repeats)."""
     total = sum(float(unary_cost(index, s, weights)[r]) for s, r in zip(segments, picks))
     for a, b in zip(picks[:-1], picks[1:]):
-        total += float(pair_cost(index, np.array([a]), np.array([b]),
-                                 float(weights["transition"]))[0, 0])
+        total += float(pair_cost(index, np.array([a]), np.array([b]), float(weights["transition"]))[0, 0])
     return total
 
 
-def plan(index: LibraryIndex, segments: Sequence[SegmentFeatures], rng=None, k: int = 6,
-         m: int = 30) -> Plan:
+def plan(index: LibraryIndex, segments: Sequence[SegmentFeatures], rng=None, k: int = 6, m: int = 30) -> Plan:
     """Our method end to end, as the product runs it: the automatic picks (free repeats where
     the music repeats), and the six shown along that path."""
     picks = auto_choreograph(index, segments, m=m, repeats=music_repeats(index, segments))
-    shown = [[c.index for c in candidates(index, seg, prev=picks[t - 1] if t else None,
-                                          history=picks[:t], k=k)]
-             for t, seg in enumerate(segments)]
+    shown = [
+        [c.index for c in candidates(index, seg, prev=picks[t - 1] if t else None, history=picks[:t], k=k)]
+        for t, seg in enumerate(segments)
+    ]
     return Plan(picks=picks, shown=shown)
 
 

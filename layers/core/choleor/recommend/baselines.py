@@ -8,7 +8,7 @@ it is made. Both baselines return a `Plan` (picks + the six shown per segment).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -20,14 +20,16 @@ J = {name: i for i, name in enumerate(COCO17)}
 GRAY3 = np.array([0b00, 0b01, 0b11])  # 3 zones per axis; popcount(a ^ b) = zone distance
 
 
-def random_picks(index: LibraryIndex, segments: Sequence[SegmentFeatures],
-                 rng: np.random.Generator, k: int = 6) -> Plan:
+def random_picks(
+    index: LibraryIndex, segments: Sequence[SegmentFeatures], rng: np.random.Generator, k: int = 6
+) -> Plan:
     """Six distinct random moves per segment; the first one is picked."""
     shown = [rng.choice(len(index), size=k, replace=False).tolist() for _ in segments]
     return Plan(picks=[s[0] for s in shown], shown=shown)
 
 
 # --- music similarity -------------------------------------------------------------------------
+
 
 def mfcc_like(index: LibraryIndex, projected: np.ndarray, n: int = 20) -> np.ndarray:
     """Approximates 2020's per-slice `PCA(n_components=1, whiten=True)` of a 20 x T MFCC.
@@ -43,8 +45,9 @@ def mfcc_like(index: LibraryIndex, projected: np.ndarray, n: int = 20) -> np.nda
     return x * sign[:, None]
 
 
-def similarity_2020(library: np.ndarray, query: np.ndarray, seed: int | None,
-                    default: float = 80.0, k: int = 5) -> np.ndarray:
+def similarity_2020(
+    library: np.ndarray, query: np.ndarray, seed: int | None, default: float = 80.0, k: int = 5
+) -> np.ndarray:
     """KMeans(k=5) refitted per request on library + query (2020: over a CSV that grew with
     every request; seed None = unseeded, as in 2020), then 100 x cosine within the query's
     cluster. Moves outside that cluster keep the default 80 (2020's tie value), so a good
@@ -53,12 +56,12 @@ def similarity_2020(library: np.ndarray, query: np.ndarray, seed: int | None,
     data = np.vstack([library, query[None]])
     labels = KMeans(n_clusters=k, n_init=1, random_state=seed).fit_predict(data)
     same = labels[:-1] == labels[-1]
-    cos = library @ query / np.maximum(np.linalg.norm(library, axis=1) * np.linalg.norm(query),
-                                       1e-9)
+    cos = library @ query / np.maximum(np.linalg.norm(library, axis=1) * np.linalg.norm(query), 1e-9)
     return np.where(same, 100.0 * cos, default)
 
 
 # --- harmony: "amplitude" against "movement" --------------------------------------------------
+
 
 def amplitude_2020(raw_music: np.ndarray, bands: int = 9) -> np.ndarray:
     """2020: STFT dB averaged over 9 *frequency* bands, 3 dB steps, 0..10.
@@ -91,8 +94,8 @@ def harmony_2020(amplitude: np.ndarray, movement: np.ndarray) -> np.ndarray:
 
 # --- the Labanotation-like pose code ----------------------------------------------------------
 
-def _zone(dx: np.ndarray, dy: np.ndarray, x_edge: float, y_edges: tuple[float, float]
-          ) -> np.ndarray:
+
+def _zone(dx: np.ndarray, dy: np.ndarray, x_edge: float, y_edges: tuple[float, float]) -> np.ndarray:
     col = np.digitize(dx, [-x_edge, x_edge])
     row = np.digitize(dy, list(y_edges))
     return (GRAY3[col] << 2) | GRAY3[row]
@@ -115,9 +118,12 @@ def pose_code(pose: np.ndarray) -> np.ndarray:
     leg = 0.5 * (y[..., J["left_ankle"]] + y[..., J["right_ankle"]])
     height = GRAY3[np.digitize(-leg, [-1.4, -0.9])]  # high 00, middle 01, low 11
     code = (direction << 18) | (height << 16)
-    limbs = [("left_wrist", "left_shoulder", (-0.2, 0.6)), ("right_wrist", "right_shoulder",
-             (-0.2, 0.6)), ("left_ankle", "left_hip", (1.0, 1.5)),
-             ("right_ankle", "right_hip", (1.0, 1.5))]
+    limbs = [
+        ("left_wrist", "left_shoulder", (-0.2, 0.6)),
+        ("right_wrist", "right_shoulder", (-0.2, 0.6)),
+        ("left_ankle", "left_hip", (1.0, 1.5)),
+        ("right_ankle", "right_hip", (1.0, 1.5)),
+    ]
     for i, (end, root, y_edges) in enumerate(limbs):
         dx = x[..., J[end]] - x[..., J[root]]
         dy = y[..., J[end]] - y[..., J[root]]
@@ -140,8 +146,13 @@ def pose_fit_2020(prev_code: int, codes: np.ndarray) -> tuple[np.ndarray, np.nda
 
 # --- the 2020 ranking -------------------------------------------------------------------------
 
-def original2020(index: LibraryIndex, segments: Sequence[SegmentFeatures],
-                 rng: np.random.Generator | None = None, k: int = 6) -> Plan:
+
+def original2020(
+    index: LibraryIndex,
+    segments: Sequence[SegmentFeatures],
+    rng: np.random.Generator | None = None,
+    k: int = 6,
+) -> Plan:
     """The 2020 scoring, mistakes kept.
 
     - Every unit is scored against the FIRST unit's music (similarity and amplitude).

@@ -23,8 +23,9 @@ FPS = 60.0
 DIP = 0.01  # a minimum of a move counts when the speed around it is this share of its mean higher
 
 
-def motion_beats(times: np.ndarray, poses: np.ndarray, smooth: float = SMOOTH, order: int = ORDER
-                 ) -> np.ndarray:
+def motion_beats(
+    times: np.ndarray, poses: np.ndarray, smooth: float = SMOOTH, order: int = ORDER
+) -> np.ndarray:
     """Times of local minima of the (Gaussian-smoothed, `smooth` frames) mean keypoint speed."""
     speed = np.linalg.norm(np.diff(poses, axis=0), axis=-1).mean(axis=-1)
     speed = gaussian_filter1d(speed, smooth) if smooth > 0 else speed
@@ -44,8 +45,14 @@ def beat_align(reference: np.ndarray, other: np.ndarray, sigma: float = SIGMA) -
     return float(np.exp(-(d**2) / (2 * sigma**2)).mean())
 
 
-def move_alignment(trajectories: np.ndarray, tempo: np.ndarray, beats: int = 8,
-                   fps: float = FPS, sigma: float = SIGMA, chunk: int = 4096) -> np.ndarray:
+def move_alignment(
+    trajectories: np.ndarray,
+    tempo: np.ndarray,
+    beats: int = 8,
+    fps: float = FPS,
+    sigma: float = SIGMA,
+    chunk: int = 4096,
+) -> np.ndarray:
     """(N,) mean of both Beat Align Score directions for each move on its own, 0..1.
 
     trajectories: (N, beats * k + 1, 17, 2) sampled evenly over the move's beats; tempo: (N,)
@@ -69,7 +76,7 @@ def move_alignment(trajectories: np.ndarray, tempo: np.ndarray, beats: int = 8,
     lo = np.minimum(pos.astype(int), samples - 3)
     frac = (pos - lo)[None, :]
     for a in range(0, len(trajectories), chunk):
-        traj = np.asarray(trajectories[a:a + chunk], dtype=np.float32)
+        traj = np.asarray(trajectories[a : a + chunk], dtype=np.float32)
         step = np.linalg.norm(np.diff(traj, axis=1), axis=-1).mean(axis=-1)  # (n, samples - 1)
         speed = gaussian_filter1d((1 - frac) * step[:, lo] + frac * step[:, lo + 1], SMOOTH, axis=1)
         is_min = speed <= minimum_filter1d(speed, 2 * ORDER + 1, axis=1, mode="nearest")
@@ -78,13 +85,13 @@ def move_alignment(trajectories: np.ndarray, tempo: np.ndarray, beats: int = 8,
         is_min &= rise > DIP * speed.mean(axis=1, keepdims=True)
         is_min[:, [0, -1]] = False
         is_min[:, 1:] &= ~is_min[:, :-1]  # one per plateau
-        out[a:a + len(traj)] = _both_ways(is_min, mids, inner, sigma)
+        out[a : a + len(traj)] = _both_ways(is_min, mids, inner, sigma)
     return out
 
 
-def _both_ways(is_min: np.ndarray, times: np.ndarray, music: np.ndarray, sigma: float
-               ) -> np.ndarray:
+def _both_ways(is_min: np.ndarray, times: np.ndarray, music: np.ndarray, sigma: float) -> np.ndarray:
     """`beat_align` both ways, averaged, for many motion-beat masks (n, F) over `times` (F,)."""
+
     def gauss(d: np.ndarray) -> np.ndarray:
         return np.exp(-(d**2) / (2 * sigma**2))
 

@@ -11,9 +11,9 @@ so ~85 MB at 100k moves. Trajectories are not held (metrics take them separately
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import Sequence
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -104,8 +104,9 @@ class LibraryIndex:
         return sum(a.nbytes for a in arrays) + sum(a.nbytes for a in derived)
 
 
-def footage_overlap(index: LibraryIndex, a: Sequence[int] | np.ndarray,
-                    b: Sequence[int] | np.ndarray) -> np.ndarray:
+def footage_overlap(
+    index: LibraryIndex, a: Sequence[int] | np.ndarray, b: Sequence[int] | np.ndarray
+) -> np.ndarray:
     """(len(a), len(b)) True where moves a and b show the same footage: one source, spans
     overlapping by more than 1/16 of the shorter (half a counted beat).
 
@@ -114,8 +115,7 @@ def footage_overlap(index: LibraryIndex, a: Sequence[int] | np.ndarray,
     """
     a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
     sa, sb = index.span[a], index.span[b]
-    shared = (np.minimum(sa[:, None, 1], sb[None, :, 1])
-              - np.maximum(sa[:, None, 0], sb[None, :, 0]))
+    shared = np.minimum(sa[:, None, 1], sb[None, :, 1]) - np.maximum(sa[:, None, 0], sb[None, :, 0])
     shorter = np.minimum((sa[:, 1] - sa[:, 0])[:, None], (sb[:, 1] - sb[:, 0])[None, :])
     return (index.source[a][:, None] == index.source[b][None, :]) & (shared > shorter / 16)
 
@@ -179,16 +179,19 @@ def _beat_alignment(moves: Sequence[MoveFeatures]) -> np.ndarray:
     have = [i for i, m in enumerate(moves) if m.trajectory is not None]
     out = np.full(len(moves), np.nan, np.float32)
     if have:
-        out[have] = move_alignment(np.stack([moves[i].trajectory for i in have]),
-                                   np.array([moves[i].tempo for i in have]))
+        out[have] = move_alignment(
+            np.stack([moves[i].trajectory for i in have]), np.array([moves[i].tempo for i in have])
+        )
     return np.nan_to_num(out, nan=float(np.nanmedian(out)) if have else 0.5)
 
 
-def build_index(moves: Sequence[MoveFeatures], version: str, n_components: int = N_COMPONENTS
-                ) -> LibraryIndex:
+def build_index(
+    moves: Sequence[MoveFeatures], version: str, n_components: int = N_COMPONENTS
+) -> LibraryIndex:
     """Build the index from the whole library (mirrored twins included as their own rows)."""
     if not moves:
         raise ValueError("empty library")
+
     def stack(name: str) -> np.ndarray:
         return np.stack([getattr(m, name) for m in moves]).astype(np.float32)
 

@@ -14,7 +14,7 @@ Beat Align Score, sigma = 50 ms, in both averaging directions:
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -25,8 +25,11 @@ from choleor.recommend.index import LibraryIndex
 from choleor.recommend.scores import tempo_stretch
 
 Method = Callable[[LibraryIndex, Sequence[SegmentFeatures], np.random.Generator], Plan]
-DEFAULT_METHODS: Mapping[str, Method] = {"ours": auto.plan, "random": baselines.random_picks,
-                                         "original2020": baselines.original2020}
+DEFAULT_METHODS: Mapping[str, Method] = {
+    "ours": auto.plan,
+    "random": baselines.random_picks,
+    "original2020": baselines.original2020,
+}
 METRICS = ("transition_jump", "energy_corr", "bas_music", "bas_motion", "diversity")
 #: Reported beside them: the share of picks played more than 20 % off their own speed (the
 #: renderer lays a move's 8 beats on the segment's). None of the five sees it: retiming puts the
@@ -45,8 +48,7 @@ def transition_jump(trajectories: np.ndarray, picks: Sequence[int]) -> float:
     return float(np.linalg.norm(inc - out, axis=-1).mean())
 
 
-def energy_corr(index: LibraryIndex, segments: Sequence[SegmentFeatures], picks: Sequence[int]
-                ) -> float:
+def energy_corr(index: LibraryIndex, segments: Sequence[SegmentFeatures], picks: Sequence[int]) -> float:
     """Pearson r between the interval's per-beat loudness and the picks' per-beat motion."""
     music = np.concatenate([s.energy for s in segments])
     motion = index.motion_energy[np.asarray(picks)].reshape(-1)
@@ -55,8 +57,9 @@ def energy_corr(index: LibraryIndex, segments: Sequence[SegmentFeatures], picks:
     return float(np.corrcoef(music, motion)[0, 1])
 
 
-def compose(trajectories: np.ndarray, segments: Sequence[SegmentFeatures], picks: Sequence[int],
-            fps: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+def compose(
+    trajectories: np.ndarray, segments: Sequence[SegmentFeatures], picks: Sequence[int], fps: float = 60.0
+) -> tuple[np.ndarray, np.ndarray]:
     """(times (F,), poses (F, 17, 2)) of the cross-edited sequence sampled at `fps`."""
     start, end = float(segments[0].beats[0]), float(segments[-1].beats[-1])
     times = np.arange(start, end, 1.0 / fps)
@@ -85,17 +88,26 @@ def diversity(index: LibraryIndex, shown: Sequence[Sequence[int]]) -> float:
     return float(np.mean([len(set(index.source[list(s)].tolist())) for s in shown]))
 
 
-def stretched(index: LibraryIndex, segments: Sequence[SegmentFeatures], picks: Sequence[int],
-              limit: float = STRETCH_LIMIT) -> float:
+def stretched(
+    index: LibraryIndex,
+    segments: Sequence[SegmentFeatures],
+    picks: Sequence[int],
+    limit: float = STRETCH_LIMIT,
+) -> float:
     """Share of picks whose 8 beats must be played more than `limit` faster or slower."""
-    over = [float(tempo_stretch(index, s.beats, np.array([r]))[0][0]) > limit
-            for s, r in zip(segments, picks)]
+    over = [
+        float(tempo_stretch(index, s.beats, np.array([r]))[0][0]) > limit for s, r in zip(segments, picks)
+    ]
     return float(np.mean(over)) if over else 0.0
 
 
-def plan_metrics(index: LibraryIndex, trajectories: np.ndarray,
-                 segments: Sequence[SegmentFeatures], plan: Plan, sigma: float = 0.05
-                 ) -> dict[str, float]:
+def plan_metrics(
+    index: LibraryIndex,
+    trajectories: np.ndarray,
+    segments: Sequence[SegmentFeatures],
+    plan: Plan,
+    sigma: float = 0.05,
+) -> dict[str, float]:
     times, poses = compose(trajectories, segments, plan.picks)
     mb, db = music_beats(segments), motion_beats(times, poses)
     return {
@@ -108,16 +120,21 @@ def plan_metrics(index: LibraryIndex, trajectories: np.ndarray,
     }
 
 
-def evaluate(index: LibraryIndex, trajectories: np.ndarray, segments: Sequence[SegmentFeatures],
-             methods: Mapping[str, Method] = DEFAULT_METHODS, seeds: int = 20
-             ) -> dict[str, dict[str, float]]:
+def evaluate(
+    index: LibraryIndex,
+    trajectories: np.ndarray,
+    segments: Sequence[SegmentFeatures],
+    methods: Mapping[str, Method] = DEFAULT_METHODS,
+    seeds: int = 20,
+) -> dict[str, dict[str, float]]:
     """Metrics per method; a method without `deterministic = True` is averaged over `seeds`
     runs (random, and 2020's unseeded KMeans and random 'discovery' picks)."""
     out = {}
     for name, method in methods.items():
         runs = 1 if getattr(method, "deterministic", False) else seeds
-        rows = [plan_metrics(index, trajectories, segments,
-                             method(index, segments, np.random.default_rng(seed)))
-                for seed in range(runs)]
+        rows = [
+            plan_metrics(index, trajectories, segments, method(index, segments, np.random.default_rng(seed)))
+            for seed in range(runs)
+        ]
         out[name] = {k: float(np.mean([r[k] for r in rows])) for k in METRICS + REPORTED}
     return out

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -16,8 +16,13 @@ from choleor.recommend.scores import combine, tempo_stretch, transition_score, u
 #: runs slow or fast), and kept because small changes to them keep the results (docs/
 #: ARCHITECTURE.md). In auto-fill the jump at cuts adds `auto.JUMP_COST` per torso length on
 #: top of the transition weight.
-DEFAULT_WEIGHTS: Mapping[str, float] = {"music": 3.0, "energy": 6.0, "tempo": 6.0, "beat": 9.0,
-                                        "transition": 2.0}
+DEFAULT_WEIGHTS: Mapping[str, float] = {
+    "music": 3.0,
+    "energy": 6.0,
+    "tempo": 6.0,
+    "beat": 9.0,
+    "transition": 2.0,
+}
 
 
 @dataclass
@@ -30,8 +35,9 @@ class Candidate:
     kind: str = "ranked"  # "ranked", "repeat" (your earlier pick) or "mirror" (its twin)
 
 
-def component_scores(index: LibraryIndex, segment: SegmentFeatures, prev: int | None
-                     ) -> dict[str, np.ndarray]:
+def component_scores(
+    index: LibraryIndex, segment: SegmentFeatures, prev: int | None
+) -> dict[str, np.ndarray]:
     scores = unary_scores(index, segment)
     if prev is not None:
         scores["transition"] = transition_score(index, prev)
@@ -44,8 +50,9 @@ def _banned_rows(index: LibraryIndex, history: Sequence[int]) -> np.ndarray:
     return overlapping_rows(index, list(history)) if len(history) else np.zeros(0, np.int64)
 
 
-def pick_distinct(total: np.ndarray, source: np.ndarray, need: int,
-                  avoid_sources: Sequence[int] = (), pool: int = 64) -> list[int]:
+def pick_distinct(
+    total: np.ndarray, source: np.ndarray, need: int, avoid_sources: Sequence[int] = (), pool: int = 64
+) -> list[int]:
     """Best `need` rows by `total` (-inf = excluded), at most one per source while possible.
 
     Looks at a growing top pool found with argpartition (never a full sort unless the library
@@ -73,15 +80,21 @@ def pick_distinct(total: np.ndarray, source: np.ndarray, need: int,
         size = min(n, size * 8)
 
 
-def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str = "ranked"
-           ) -> str:
+def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str = "ranked") -> str:
     """One line: the strongest reasons first, then the tempo, e.g.
     'fits the music's energy; smooth from your last move; tempo within 4%'."""
-    good = {"music": "matches the music's character", "energy": "fits the music's energy",
-            "beat": "accents land on the beat", "transition": "smooth from your last move"}
-    bad = {"music": "different in character from the music",
-           "energy": "energy differs from the music", "beat": "accents fall between beats",
-           "transition": "a visible jump from your last move"}
+    good = {
+        "music": "matches the music's character",
+        "energy": "fits the music's energy",
+        "beat": "accents land on the beat",
+        "transition": "smooth from your last move",
+    }
+    bad = {
+        "music": "different in character from the music",
+        "energy": "energy differs from the music",
+        "beat": "accents fall between beats",
+        "transition": "a visible jump from your last move",
+    }
     parts = []
     if kind == "repeat":
         parts.append("your earlier pick again: the music repeats")
@@ -95,9 +108,15 @@ def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str
     return "; ".join(parts)
 
 
-def candidates(index: LibraryIndex, segment: SegmentFeatures, prev: int | None = None,
-               history: Sequence[int] = (), repeats_of: int | None = None, k: int = 6,
-               weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> list[Candidate]:
+def candidates(
+    index: LibraryIndex,
+    segment: SegmentFeatures,
+    prev: int | None = None,
+    history: Sequence[int] = (),
+    repeats_of: int | None = None,
+    k: int = 6,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+) -> list[Candidate]:
     """The k best moves for `segment`, best first.
 
     prev: row of the previous segment's pick (adds the transition score).
@@ -115,15 +134,23 @@ def candidates(index: LibraryIndex, segment: SegmentFeatures, prev: int | None =
     masked = total.copy()
     masked[_banned_rows(index, history)] = -np.inf
     masked[offered] = -np.inf
-    rows = offered + pick_distinct(masked, index.source, k - len(offered),
-                                   avoid_sources=[index.source[r] for r in offered])
+    rows = offered + pick_distinct(
+        masked, index.source, k - len(offered), avoid_sources=[index.source[r] for r in offered]
+    )
     rows.sort(key=lambda r: -float(total[r]))
     stretch, factor = tempo_stretch(index, segment.beats, np.asarray(rows, dtype=np.int64))
     out = []
     for j, row in enumerate(rows):
         kind = "ranked" if row not in offered else ("repeat" if row == offered[0] else "mirror")
         sc = {n: float(v[row]) for n, v in comps.items()}
-        out.append(Candidate(index=row, id=str(index.ids[row]), score=float(total[row]),
-                             scores=sc, reason=reason(sc, float(stretch[j]), float(factor[j]),
-                                                      kind), kind=kind))
+        out.append(
+            Candidate(
+                index=row,
+                id=str(index.ids[row]),
+                score=float(total[row]),
+                scores=sc,
+                reason=reason(sc, float(stretch[j]), float(factor[j]), kind),
+                kind=kind,
+            )
+        )
     return out

@@ -6,7 +6,7 @@ reuse it for free (ChoreoMaster's idea: the dance repeats where the music does).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,8 +17,9 @@ from choleor.recommend.index import LibraryIndex, project
 REPEAT_SHARE = 0.35
 
 
-def music_repeats(index: LibraryIndex, segments: Sequence[SegmentFeatures],
-                  share: float = REPEAT_SHARE) -> dict[int, int]:
+def music_repeats(
+    index: LibraryIndex, segments: Sequence[SegmentFeatures], share: float = REPEAT_SHARE
+) -> dict[int, int]:
     """Segment position -> the earliest earlier position whose music it repeats."""
     if len(segments) < 2:
         return {}

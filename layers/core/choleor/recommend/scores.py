@@ -39,8 +39,7 @@ def music_score(index: LibraryIndex, music: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * d * d).astype(np.float32)
 
 
-def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 0.6
-                 ) -> np.ndarray:
+def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 0.6) -> np.ndarray:
     """Segment loudness vs move motion energy, beat by beat: shape and level.
 
     Shape = Pearson r of the 8 per-beat values, as (1 + r) / 2. Level = 1 - |difference of
@@ -59,8 +58,12 @@ def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 
     return (shape_weight * 0.5 * (1.0 + r) + (1.0 - shape_weight) * level).astype(np.float32)
 
 
-def tempo_stretch(index: LibraryIndex, beats: np.ndarray, rows: np.ndarray | None = None,
-                  octaves: np.ndarray = PLAYABLE_OCTAVES) -> tuple[np.ndarray, np.ndarray]:
+def tempo_stretch(
+    index: LibraryIndex,
+    beats: np.ndarray,
+    rows: np.ndarray | None = None,
+    octaves: np.ndarray = PLAYABLE_OCTAVES,
+) -> tuple[np.ndarray, np.ndarray]:
     """Stretch needed to lay each move's 8 beats on the segment's, and the octave factor used.
 
     rate = segment tempo / (move tempo * factor) for each factor in `octaves` (1, and 1/2, 2 if
@@ -75,8 +78,9 @@ def tempo_stretch(index: LibraryIndex, beats: np.ndarray, rows: np.ndarray | Non
     return np.expm1(np.take_along_axis(dist, best[None], 0)[0]), octaves[best]
 
 
-def tempo_score(stretch: np.ndarray, factor: np.ndarray, tolerance: float = 0.2,
-                octave_cost: float = 0.1) -> np.ndarray:
+def tempo_score(
+    stretch: np.ndarray, factor: np.ndarray, tolerance: float = 0.2, octave_cost: float = 0.1
+) -> np.ndarray:
     """0.5 at `tolerance` stretch, falling fast past it (4th power): 5 % -> 0.997, 30 % -> 0.03.
 
     Counting a move at half or double time costs `octave_cost`: the renderer must re-count it.
@@ -98,8 +102,13 @@ def keypoint_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return dist.mean(axis=-1).reshape(shape)
 
 
-def transition_distance(end_pose: np.ndarray, end_vel: np.ndarray, start_pose: np.ndarray,
-                        start_vel: np.ndarray, vel_weight: float = VEL_WEIGHT) -> np.ndarray:
+def transition_distance(
+    end_pose: np.ndarray,
+    end_vel: np.ndarray,
+    start_pose: np.ndarray,
+    start_vel: np.ndarray,
+    vel_weight: float = VEL_WEIGHT,
+) -> np.ndarray:
     """Mean keypoint jump at a cut plus `vel_weight` x mean keypoint velocity change.
 
     Poses are normalised (hip-centred, torso = 1), i.e. already aligned the way the renderer
@@ -131,8 +140,7 @@ def _buffers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return bufs
 
 
-def transition_score(index: LibraryIndex, prev: int, vel_weight: float = VEL_WEIGHT
-                     ) -> np.ndarray:
+def transition_score(index: LibraryIndex, prev: int, vel_weight: float = VEL_WEIGHT) -> np.ndarray:
     """(N,) score of cutting from move `prev` (its end) to every move (its start).
 
     Same value as `transition_distance`, in one pass over the (N, 68) start array (x then y
@@ -148,13 +156,15 @@ def transition_score(index: LibraryIndex, prev: int, vel_weight: float = VEL_WEI
     return transition_score_from_distance(norms @ w)
 
 
-def transition_matrix(index: LibraryIndex, rows_from: np.ndarray, rows_to: np.ndarray,
-                      vel_weight: float = VEL_WEIGHT) -> tuple[np.ndarray, np.ndarray]:
+def transition_matrix(
+    index: LibraryIndex, rows_from: np.ndarray, rows_to: np.ndarray, vel_weight: float = VEL_WEIGHT
+) -> tuple[np.ndarray, np.ndarray]:
     """(len(rows_from), len(rows_to)) transition scores for the sequence search, and the pose
     jumps (torso lengths, no velocity term) they were computed from."""
     jump = keypoint_distance(index.pose_end[rows_from, None], index.pose_start[None, rows_to])
-    d = jump + np.float32(vel_weight) * keypoint_distance(index.vel_end[rows_from, None],
-                                                          index.vel_start[None, rows_to])
+    d = jump + np.float32(vel_weight) * keypoint_distance(
+        index.vel_end[rows_from, None], index.vel_start[None, rows_to]
+    )
     return transition_score_from_distance(d), jump
 
 

@@ -15,8 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from choleor.recommend.features import (SAMPLES_PER_BEAT, MoveFeatures, SegmentFeatures,
-                                        flip_pose, mirror, motion_energy, pose_terms)
+from choleor.recommend.features import (
+    SAMPLES_PER_BEAT,
+    MoveFeatures,
+    SegmentFeatures,
+    flip_pose,
+    mirror,
+    motion_energy,
+    pose_terms,
+)
 
 BASE_POSE = np.array([
     [0.0, -1.45], [0.06, -1.52], [-0.06, -1.52], [0.14, -1.47], [-0.14, -1.47],
@@ -24,8 +31,9 @@ BASE_POSE = np.array([
     [0.2, 0.0], [-0.2, 0.0], [0.22, 0.85], [-0.22, 0.85], [0.22, 1.7], [-0.22, 1.7],
 ])  # fmt: skip
 #: How far each keypoint swings per beat (limbs most, hips least).
-MOBILITY = np.array([0.25, 0.25, 0.25, 0.25, 0.25, 0.15, 0.15, 0.5, 0.5, 0.8, 0.8,
-                     0.05, 0.05, 0.35, 0.35, 0.5, 0.5])[:, None]
+MOBILITY = np.array(
+    [0.25, 0.25, 0.25, 0.25, 0.25, 0.15, 0.15, 0.5, 0.5, 0.8, 0.8, 0.05, 0.05, 0.35, 0.35, 0.5, 0.5]
+)[:, None]
 
 
 @dataclass
@@ -38,13 +46,11 @@ class World:
     poses: np.ndarray  # (K, 17, 2) key-pose vocabulary, closed under mirroring
 
 
-def make_world(rng: np.random.Generator, dim: int = 48, styles: int = 6, poses: int = 24
-               ) -> World:
+def make_world(rng: np.random.Generator, dim: int = 48, styles: int = 6, poses: int = 24) -> World:
     axis = rng.normal(size=dim)
     vocab = BASE_POSE + 0.6 * MOBILITY * rng.normal(size=(poses, 17, 2))
     vocab = np.concatenate([vocab, flip_pose(vocab)])
-    return World(dim, rng.normal(scale=2.0, size=(styles, dim)), axis / np.linalg.norm(axis),
-                 vocab)
+    return World(dim, rng.normal(scale=2.0, size=(styles, dim)), axis / np.linalg.norm(axis), vocab)
 
 
 def loudness(rng: np.random.Generator, beats: int, rho: float = 0.8) -> np.ndarray:
@@ -56,8 +62,7 @@ def loudness(rng: np.random.Generator, beats: int, rho: float = 0.8) -> np.ndarr
     return (x - x.min()) / max(x.max() - x.min(), 1e-9)
 
 
-def key_poses(rng: np.random.Generator, world: World, loud: np.ndarray, jitter: float = 0.02
-              ) -> np.ndarray:
+def key_poses(rng: np.random.Generator, world: World, loud: np.ndarray, jitter: float = 0.02) -> np.ndarray:
     """(beats + 1, 17, 2) key poses from the vocabulary; louder beats step to farther poses."""
     vocab = world.poses
     flat = vocab.reshape(len(vocab), -1)
@@ -78,14 +83,25 @@ def eased(keys: np.ndarray) -> np.ndarray:
     return np.concatenate([seg.reshape(-1, 17, 2), keys[-1:]], axis=0)
 
 
-def music_vector(rng: np.random.Generator, world: World, style: int, offset: np.ndarray,
-                 loud_mean: float, noise: float = 0.5) -> np.ndarray:
-    return (world.centres[style] + offset + 3.0 * loud_mean * world.loud_axis
-            + rng.normal(scale=noise, size=world.dim))
+def music_vector(
+    rng: np.random.Generator,
+    world: World,
+    style: int,
+    offset: np.ndarray,
+    loud_mean: float,
+    noise: float = 0.5,
+) -> np.ndarray:
+    return (
+        world.centres[style]
+        + offset
+        + 3.0 * loud_mean * world.loud_axis
+        + rng.normal(scale=noise, size=world.dim)
+    )
 
 
-def source_moves(rng: np.random.Generator, world: World, name: str, pieces: int,
-                 keep_trajectory: bool = True) -> list[MoveFeatures]:
+def source_moves(
+    rng: np.random.Generator, world: World, name: str, pieces: int, keep_trajectory: bool = True
+) -> list[MoveFeatures]:
     """One source cut into `pieces` moves, plus their mirrored twins."""
     style = int(rng.integers(len(world.centres)))
     tempo = float(rng.uniform(85, 145))
@@ -108,33 +124,47 @@ def source_moves(rng: np.random.Generator, world: World, name: str, pieces: int,
     return moves
 
 
-def library(rng: np.random.Generator, world: World, sources: int, pieces: int,
-            keep_trajectory: bool = True) -> list[MoveFeatures]:
+def library(
+    rng: np.random.Generator, world: World, sources: int, pieces: int, keep_trajectory: bool = True
+) -> list[MoveFeatures]:
     moves: list[MoveFeatures] = []
     for s in range(sources):
         moves += source_moves(rng, world, f"src{s:05d}", pieces, keep_trajectory)
     return moves
 
 
-def song(rng: np.random.Generator, world: World, n_segments: int, tempo: float | None = None
-         ) -> list[SegmentFeatures]:
+def song(
+    rng: np.random.Generator, world: World, n_segments: int, tempo: float | None = None
+) -> list[SegmentFeatures]:
     """An interval of `n_segments` 8-beat segments with its own loudness curve and style."""
     tempo = float(rng.uniform(90, 140)) if tempo is None else tempo
     style = int(rng.integers(len(world.centres)))
     offset = rng.normal(scale=0.7, size=world.dim)
     loud = loudness(rng, n_segments * 8)
     period = 60.0 / tempo
-    return [SegmentFeatures(index=k, beats=(k * 8 + np.arange(9)) * period + 1.0,
-                            music=music_vector(rng, world, style, offset,
-                                               float(loud[k * 8 : k * 8 + 8].mean())),
-                            energy=loud[k * 8 : k * 8 + 8])
-            for k in range(n_segments)]
+    return [
+        SegmentFeatures(
+            index=k,
+            beats=(k * 8 + np.arange(9)) * period + 1.0,
+            music=music_vector(rng, world, style, offset, float(loud[k * 8 : k * 8 + 8].mean())),
+            energy=loud[k * 8 : k * 8 + 8],
+        )
+        for k in range(n_segments)
+    ]
 
 
-def simple_move(move_id: str, source: str, *, tempo: float = 120.0,
-                music: np.ndarray | None = None, energy: np.ndarray | None = None,
-                start: np.ndarray = BASE_POSE, end: np.ndarray = BASE_POSE,
-                style: str = "test", at: float = 0.0) -> MoveFeatures:
+def simple_move(
+    move_id: str,
+    source: str,
+    *,
+    tempo: float = 120.0,
+    music: np.ndarray | None = None,
+    energy: np.ndarray | None = None,
+    start: np.ndarray = BASE_POSE,
+    end: np.ndarray = BASE_POSE,
+    style: str = "test",
+    at: float = 0.0,
+) -> MoveFeatures:
     """A hand-made move: straight-line trajectory from `start` to `end` (for unit tests),
     cut `at` seconds into its source (moves of one source whose spans overlap are one footage)."""
     energy = np.linspace(0.2, 0.8, 8) if energy is None else np.asarray(energy, dtype=float)
@@ -142,6 +172,16 @@ def simple_move(move_id: str, source: str, *, tempo: float = 120.0,
     u = (np.arange(65) / 64.0)[:, None, None]
     traj = start + (end - start) * u
     terms = pose_terms(traj)
-    return MoveFeatures(id=move_id, source_id=source, style=style, mirrored=False, tempo=tempo,
-                        beats=at + np.arange(9) * 60.0 / tempo, music=music, music_energy=energy,
-                        motion_energy=energy.copy(), trajectory=traj, **terms)
+    return MoveFeatures(
+        id=move_id,
+        source_id=source,
+        style=style,
+        mirrored=False,
+        tempo=tempo,
+        beats=at + np.arange(9) * 60.0 / tempo,
+        music=music,
+        music_energy=energy,
+        motion_energy=energy.copy(),
+        trajectory=traj,
+        **terms,
+    )

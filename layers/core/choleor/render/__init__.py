@@ -12,6 +12,16 @@ from .plan import Clip, Layer, Piece, RenderPlan, RenderSettings, build_plan
 from .render import RenderResult, render
 
 __all__ = [
-    "Clip", "Framing", "Layer", "Piece", "RenderPlan", "RenderResult", "RenderSettings",
-    "affected_pieces", "build_plan", "join_pieces", "render", "render_piece",
+    "Clip",
+    "Framing",
+    "Layer",
+    "Piece",
+    "RenderPlan",
+    "RenderResult",
+    "RenderSettings",
+    "affected_pieces",
+    "build_plan",
+    "join_pieces",
+    "render",
+    "render_piece",
 ]

@@ -52,9 +52,17 @@ class Framing:
     max_upscale: float = 3.0  # never magnify source pixels more than this (unless needed to cover)
 
 
-def base_framing(src_w: int, src_h: int, body_height: float, box_start: Box, box_end: Box,
-                 out_w: int, out_h: int, mirrored: bool = False,
-                 framing: Framing = Framing()) -> np.ndarray:
+def base_framing(
+    src_w: int,
+    src_h: int,
+    body_height: float,
+    box_start: Box,
+    box_end: Box,
+    out_w: int,
+    out_h: int,
+    mirrored: bool = False,
+    framing: Framing = Framing(),
+) -> np.ndarray:
     """A fixed virtual camera for one clip: the dancer at a standard size, centred, feet on a line.
 
     The scale never goes below the one that covers the whole output (zoom and crop
@@ -110,8 +118,9 @@ def matrix_scale(matrix: np.ndarray) -> float:
     return float(np.sqrt(abs(np.linalg.det(matrix[:2, :2]))))
 
 
-def cut_correction(outgoing_box: Box, incoming_box: Box, outgoing_height: float,
-                   incoming_height: float) -> CutCorrection:
+def cut_correction(
+    outgoing_box: Box, incoming_box: Box, outgoing_height: float, incoming_height: float
+) -> CutCorrection:
     """Map the incoming dancer (output px, first frame) onto the outgoing one (last frame):
     centre x and feet line up, and the dancers' body heights (output px) become equal.
 

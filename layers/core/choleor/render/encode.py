@@ -25,8 +25,12 @@ from .plan import RenderSettings
 
 def video_args(settings: RenderSettings) -> dict:
     return {
-        "vcodec": "libx264", "pix_fmt": "yuv420p", "preset": settings.preset, "crf": settings.crf,
-        "x264-params": "open-gop=0", "threads": settings.threads,
+        "vcodec": "libx264",
+        "pix_fmt": "yuv420p",
+        "preset": settings.preset,
+        "crf": settings.crf,
+        "x264-params": "open-gop=0",
+        "threads": settings.threads,
     }
 
 
@@ -72,16 +76,23 @@ class FrameEncoder:
     Use through `encoder()`."""
 
     def __init__(self, path: Path, settings: RenderSettings, audio=None):
-        video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="yuv420p",
-                             s=f"{settings.width}x{settings.height}", r=settings.fps)
+        video = ffmpeg.input(
+            "pipe:",
+            format="rawvideo",
+            pix_fmt="yuv420p",
+            s=f"{settings.width}x{settings.height}",
+            r=settings.fps,
+        )
         streams = [video] if audio is None else [video, audio]
         extra = {} if audio is None else audio_args(settings)
-        stream = ffmpeg.output(*streams, str(path), format="mp4", movflags="+faststart",
-                               **video_args(settings), **extra)
+        stream = ffmpeg.output(
+            *streams, str(path), format="mp4", movflags="+faststart", **video_args(settings), **extra
+        )
         args = stream.global_args("-loglevel", "error", "-nostdin").overwrite_output().compile()
         self._stderr = tempfile.TemporaryFile()  # a file, not a pipe: ffmpeg can never block on it
-        self._process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                         stderr=self._stderr)
+        self._process = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr
+        )
         _widen_pipe(self._process.stdin)
         self._shape = (settings.height * 3 // 2, settings.width)
         self.frames = 0

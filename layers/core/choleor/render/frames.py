@@ -31,7 +31,9 @@ def open_source(path: str | Path, label: str, width: int, height: int) -> VideoI
         raise NotFound(f"source video of clip {label} not found: {path}")
     info = probe(str(path))
     if (info.width, info.height) != (width, height):
-        raise BadInput(f"clip {label}: the video is {info.width}x{info.height}, the clip says {width}x{height}")
+        raise BadInput(
+            f"clip {label}: the video is {info.width}x{info.height}, the clip says {width}x{height}"
+        )
     return info
 
 
@@ -49,8 +51,9 @@ def frame_span(times: np.ndarray, info: VideoInfo, interpolate: bool) -> tuple[i
 class ClipReader:
     """Frames of one source for non-decreasing times; holds the last frame past the end."""
 
-    def __init__(self, path: str | Path, info: VideoInfo, span: tuple[int, int], label: str,
-                 interpolate: bool = False):
+    def __init__(
+        self, path: str | Path, info: VideoInfo, span: tuple[int, int], label: str, interpolate: bool = False
+    ):
         self._fps, self._label, self._interpolate = info.fps, label, interpolate
         self._first, self._last = span
         self._frames = Prefetch(read_video_frames(str(path), info, (self._first, self._last + 1)))

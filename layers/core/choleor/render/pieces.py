@@ -27,8 +27,9 @@ def affected_pieces(plan: RenderPlan, k: int) -> list[int]:
     return [j for j in (k, k + 1) if j < len(plan.pieces)]
 
 
-def render_piece(plan: RenderPlan, k: int, out_path: str | Path,
-                 progress: Progress | None = None) -> RenderResult:
+def render_piece(
+    plan: RenderPlan, k: int, out_path: str | Path, progress: Progress | None = None
+) -> RenderResult:
     """Piece k's frames (with its incoming crossfade), video only, same encoder settings as render()."""
     if not 0 <= k < len(plan.pieces):
         raise IndexError(f"no piece {k} in a plan of {len(plan.pieces)}")
@@ -47,14 +48,26 @@ def _concat_list(paths: Sequence[str | Path], folder: Path) -> Path:
     return listing
 
 
-def join_pieces(paths: Sequence[str | Path], audio: str | Path, interval: tuple[float, float],
-                out_path: str | Path, settings: RenderSettings = RenderSettings()) -> Path:
+def join_pieces(
+    paths: Sequence[str | Path],
+    audio: str | Path,
+    interval: tuple[float, float],
+    out_path: str | Path,
+    settings: RenderSettings = RenderSettings(),
+) -> Path:
     """Concatenate piece files without re-encoding video (-c:v copy) and mux the song's interval as AAC."""
     with tempfile.TemporaryDirectory() as scratch, atomic_output(out_path) as partial:
         listing = _concat_list(paths, Path(scratch))
         video = ffmpeg.input(str(listing), format="concat", safe=0)
         sound = audio_input(audio, *interval)
-        stream = ffmpeg.output(video["v"], sound["a"], str(partial), format="mp4", vcodec="copy",
-                               movflags="+faststart", **audio_args(settings))
+        stream = ffmpeg.output(
+            video["v"],
+            sound["a"],
+            str(partial),
+            format="mp4",
+            vcodec="copy",
+            movflags="+faststart",
+            **audio_args(settings),
+        )
         run(stream, f"joining {len(paths)} pieces")
     return Path(out_path)

@@ -13,8 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadInput
-from .align import (Box, CutCorrection, Framing, base_framing, cut_correction, ease_out_amount, matrix_scale,
-                    transform_box)
+from .align import (
+    Box,
+    CutCorrection,
+    Framing,
+    base_framing,
+    cut_correction,
+    ease_out_amount,
+    matrix_scale,
+    transform_box,
+)
 from .timing import crossfade_length, incoming_weights, retime
 
 MAX_CROSSFADE_BEATS = 4.0  # half a segment: fades of neighbouring cuts can never overlap
@@ -123,8 +131,13 @@ def _check(pieces: list[Piece], interval_start: float, interval_end: float, s: R
         raise BadInput("the interval must run from the first segment's start to the last one's end")
 
 
-def build_plan(pieces: list[Piece], song_audio_path: str | Path, interval_start: float,
-               interval_end: float, settings: RenderSettings = RenderSettings()) -> RenderPlan:
+def build_plan(
+    pieces: list[Piece],
+    song_audio_path: str | Path,
+    interval_start: float,
+    interval_end: float,
+    settings: RenderSettings = RenderSettings(),
+) -> RenderPlan:
     """Per output frame (settings.fps over the interval): visible pieces, weights, source times, affines."""
     pieces = sorted(pieces, key=lambda p: p.index)
     _check(pieces, interval_start, interval_end, settings)
@@ -132,11 +145,14 @@ def build_plan(pieces: list[Piece], song_audio_path: str | Path, interval_start:
     frames = max(1, round((interval_end - interval_start) * fps))
     out_t = np.arange(frames) / fps
     song_t = interval_start + out_t
-    cuts = np.array([0.0] + [p.beats[0] - interval_start for p in pieces[1:]] + [interval_end - interval_start])
+    cuts = np.array(
+        [0.0] + [p.beats[0] - interval_start for p in pieces[1:]] + [interval_end - interval_start]
+    )
     fades = np.zeros(n + 1)
     for k in range(1, n):
-        fades[k] = crossfade_length(np.asarray(pieces[k - 1].beats), np.asarray(pieces[k].beats),
-                                    settings.crossfade_beats)
+        fades[k] = crossfade_length(
+            np.asarray(pieces[k - 1].beats), np.asarray(pieces[k].beats), settings.crossfade_beats
+        )
         if cuts[k] - fades[k] / 2 < cuts[k - 1] + fades[k - 1] / 2:
             raise BadInput(f"crossfades before piece {k} overlap: segments too short for the fade")
     # incoming[k]: how far piece k has faded in; monotone in k, so the products below sum to 1
@@ -148,12 +164,26 @@ def build_plan(pieces: list[Piece], song_audio_path: str | Path, interval_start:
 
     matrices = _placements(pieces, settings, song_t)
     sources = np.stack([retime(p.beats, p.clip.beats, song_t, p.clip.duration) for p in pieces])
-    layers = [tuple(Layer(k, float(weights[k, i]), float(sources[k, i]), matrices[k, i, :2].copy())
-                    for k in range(n) if weights[k, i] > 0.0) for i in range(frames)]
+    layers = [
+        tuple(
+            Layer(k, float(weights[k, i]), float(sources[k, i]), matrices[k, i, :2].copy())
+            for k in range(n)
+            if weights[k, i] > 0.0
+        )
+        for i in range(frames)
+    ]
     visible = weights > 0.0
     starts = [0] + [int(np.argmax(visible[k])) for k in range(1, n)] + [frames]
-    return RenderPlan(pieces, settings, Path(song_audio_path), (float(interval_start), float(interval_end)),
-                      cuts, fades, layers, np.array(starts))
+    return RenderPlan(
+        pieces,
+        settings,
+        Path(song_audio_path),
+        (float(interval_start), float(interval_end)),
+        cuts,
+        fades,
+        layers,
+        np.array(starts),
+    )
 
 
 def _placements(pieces: list[Piece], settings: RenderSettings, song_t: np.ndarray) -> np.ndarray:
@@ -163,8 +193,17 @@ def _placements(pieces: list[Piece], settings: RenderSettings, song_t: np.ndarra
     previous: tuple[np.ndarray, CutCorrection, np.ndarray] | None = None
     for k, piece in enumerate(pieces):
         clip, beats = piece.clip, np.asarray(piece.beats, float)
-        base = base_framing(clip.width, clip.height, clip.body_height, clip.box_start, clip.box_end,
-                            settings.width, settings.height, clip.mirrored, settings.framing)
+        base = base_framing(
+            clip.width,
+            clip.height,
+            clip.body_height,
+            clip.box_start,
+            clip.box_end,
+            settings.width,
+            settings.height,
+            clip.mirrored,
+            settings.framing,
+        )
         correction = CutCorrection()
         if previous is not None:
             # the outgoing dancer where it really is at the cut (its own correction included)
@@ -172,8 +211,11 @@ def _placements(pieces: list[Piece], settings: RenderSettings, song_t: np.ndarra
             at_cut = ease_out_amount(beats[0], prev_beats[0], prev_beats[4])
             outgoing = prev_correction.matrix(at_cut) @ prev_base
             correction = cut_correction(
-                transform_box(outgoing, pieces[k - 1].clip.box_end), transform_box(base, clip.box_start),
-                matrix_scale(outgoing) * pieces[k - 1].clip.body_height, matrix_scale(base) * clip.body_height)
+                transform_box(outgoing, pieces[k - 1].clip.box_end),
+                transform_box(base, clip.box_start),
+                matrix_scale(outgoing) * pieces[k - 1].clip.body_height,
+                matrix_scale(base) * clip.body_height,
+            )
         out[k] = correction.matrices(ease_out_amount(song_t, beats[0], beats[4])) @ base
         previous = (base, correction, beats)
     return out

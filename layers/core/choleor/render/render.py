@@ -71,8 +71,9 @@ def draw_frames(plan: RenderPlan, frames: range, infos: dict[int, VideoInfo]) ->
                 if reader is None:
                     clip = plan.pieces[layer.piece].clip
                     span = frame_span(np.array(times[layer.piece]), infos[layer.piece], s.interpolate)
-                    reader = readers[layer.piece] = ClipReader(clip.path, infos[layer.piece], span,
-                                                               clip.label, s.interpolate)
+                    reader = readers[layer.piece] = ClipReader(
+                        clip.path, infos[layer.piece], span, clip.label, s.interpolate
+                    )
                 canvas.draw(reader.at(layer.source_time), layer.matrix)
                 if last_use[layer.piece] == i:
                     readers.pop(layer.piece).close()
@@ -85,8 +86,9 @@ def draw_frames(plan: RenderPlan, frames: range, infos: dict[int, VideoInfo]) ->
             reader.close()
 
 
-def encode_frames(plan: RenderPlan, frames: range, out_path: str | Path, audio,
-                  progress: Progress | None) -> RenderResult:
+def encode_frames(
+    plan: RenderPlan, frames: range, out_path: str | Path, audio, progress: Progress | None
+) -> RenderResult:
     """Draw `frames` of the plan into out_path (atomically), with `audio` muxed in if given."""
     started = time.perf_counter()
     infos = check_sources(plan, pieces_in(plan, frames))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def retime(song_beats: np.ndarray, source_beats: np.ndarray, song_times: np.ndarray,
-           source_end: float | None = None) -> np.ndarray:
+def retime(
+    song_beats: np.ndarray, source_beats: np.ndarray, song_times: np.ndarray, source_end: float | None = None
+) -> np.ndarray:
     """Source times (s) showing `song_times` (s); clamped to [0, source_end]."""
     song_beats = np.asarray(song_beats, float)
     source_beats = np.asarray(source_beats, float)

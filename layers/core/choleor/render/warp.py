@@ -55,11 +55,12 @@ def draw_plane(source: np.ndarray, matrix: np.ndarray, target: np.ndarray) -> No
     h, w = target.shape[:2]
     crop = crop_of(matrix, source.shape[1], source.shape[0], w, h)
     if crop is None:
-        cv2.warpAffine(source, matrix, (w, h), dst=target, flags=cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_REPLICATE)
+        cv2.warpAffine(
+            source, matrix, (w, h), dst=target, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         return
     x0, y0, cw, ch, mirrored = crop
-    zoomed = cv2.resize(source[y0:y0 + ch, x0:x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)
+    zoomed = cv2.resize(source[y0 : y0 + ch, x0 : x0 + cw], (w, h), interpolation=cv2.INTER_LINEAR)
     if mirrored:
         cv2.flip(zoomed, 1, dst=target)
     else:
@@ -73,8 +74,11 @@ class Canvas:
         self.data = np.empty((height * 3 // 2, width), np.uint8)
         quarter = (width // 2) * (height // 2)
         chroma = self.data[height:].reshape(-1)
-        self.planes = (self.data[:height], chroma[:quarter].reshape(height // 2, width // 2),
-                       chroma[quarter:].reshape(height // 2, width // 2))
+        self.planes = (
+            self.data[:height],
+            chroma[:quarter].reshape(height // 2, width // 2),
+            chroma[quarter:].reshape(height // 2, width // 2),
+        )
         self.size = (width, height)
 
     def draw(self, frame: Frame, matrix: np.ndarray) -> None:

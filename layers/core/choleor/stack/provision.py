@@ -21,7 +21,8 @@ def _table_params(logical_id: str, props: dict) -> dict:
     if props.get("GlobalSecondaryIndexes"):
         params["GlobalSecondaryIndexes"] = [
             {k: v for k, v in gsi.items() if k in ("IndexName", "KeySchema", "Projection")}
-            for gsi in props["GlobalSecondaryIndexes"]]
+            for gsi in props["GlobalSecondaryIndexes"]
+        ]
     return params
 
 
@@ -30,9 +31,13 @@ def _cors(props: dict) -> dict | None:
     if not rules:
         return None
     # CloudFormation and the S3 API spell two of the fields differently.
-    rename = {"AllowedMethods": "AllowedMethods", "AllowedOrigins": "AllowedOrigins",
-              "AllowedHeaders": "AllowedHeaders", "ExposedHeaders": "ExposeHeaders",
-              "MaxAge": "MaxAgeSeconds"}
+    rename = {
+        "AllowedMethods": "AllowedMethods",
+        "AllowedOrigins": "AllowedOrigins",
+        "AllowedHeaders": "AllowedHeaders",
+        "ExposedHeaders": "ExposeHeaders",
+        "MaxAge": "MaxAgeSeconds",
+    }
     return {"CORSRules": [{rename[k]: v for k, v in r.items() if k in rename} for r in rules]}
 
 

@@ -69,8 +69,10 @@ def _die_with_parent() -> None:
 def check_java() -> str:
     java = shutil.which("java")
     if not java:
-        raise StackError("Java 17 or newer is needed for DynamoDB Local, and `java` is not on PATH "
-                         "(run `make setup`, or install openjdk-17-jre-headless)")
+        raise StackError(
+            "Java 17 or newer is needed for DynamoDB Local, and `java` is not on PATH "
+            "(run `make setup`, or install openjdk-17-jre-headless)"
+        )
     out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
     m = re.search(r'version "(\d+)', out)
     if m and int(m.group(1)) < 17:
@@ -115,7 +117,7 @@ class LocalStack:
     def env(self) -> dict[str, str]:
         return endpoint_env(self.dynamodb_url, self.s3_url)
 
-    def start(self, timeout: float = 60.0) -> "LocalStack":
+    def start(self, timeout: float = 60.0) -> LocalStack:
         java = check_java()
         ddb_dir = _dynamodb_dir()
         s3rver = _s3rver_bin()
@@ -128,13 +130,39 @@ class LocalStack:
         for port in (self.dynamodb_port, self.s3_port):
             if not port_is_free(port):
                 raise StackError(f"port {port} on 127.0.0.1 is already in use")
-        self.procs.append(self._spawn(
-            [java, "-Xmx512m", f"-Djava.library.path={ddb_dir / 'DynamoDBLocal_lib'}", "-jar",
-             str(ddb_dir / "DynamoDBLocal.jar"), "-sharedDb", "-dbPath", str(self.data_dir / "dynamodb"),
-             "-port", str(self.dynamodb_port)], logs / "dynamodb.log"))
-        self.procs.append(self._spawn(
-            [str(s3rver), "-d", str(self.data_dir / "s3"), "-a", "127.0.0.1", "-p", str(self.s3_port),
-             "--silent", "--no-vhost-buckets"], logs / "s3rver.log"))
+        self.procs.append(
+            self._spawn(
+                [
+                    java,
+                    "-Xmx512m",
+                    f"-Djava.library.path={ddb_dir / 'DynamoDBLocal_lib'}",
+                    "-jar",
+                    str(ddb_dir / "DynamoDBLocal.jar"),
+                    "-sharedDb",
+                    "-dbPath",
+                    str(self.data_dir / "dynamodb"),
+                    "-port",
+                    str(self.dynamodb_port),
+                ],
+                logs / "dynamodb.log",
+            )
+        )
+        self.procs.append(
+            self._spawn(
+                [
+                    str(s3rver),
+                    "-d",
+                    str(self.data_dir / "s3"),
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.s3_port),
+                    "--silent",
+                    "--no-vhost-buckets",
+                ],
+                logs / "s3rver.log",
+            )
+        )
         try:
             self._wait(timeout)
         except BaseException:
@@ -144,13 +172,21 @@ class LocalStack:
 
     def _spawn(self, cmd: list[str], log: Path) -> subprocess.Popen:
         with open(log, "ab") as out:
-            return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    preexec_fn=_die_with_parent, cwd=self.data_dir)
+            return subprocess.Popen(
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+                cwd=self.data_dir,
+            )
 
     def _wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        pending = {"DynamoDB Local": (self.dynamodb_url, self.procs[0], "dynamodb.log"),
-                   "s3rver": (self.s3_url, self.procs[1], "s3rver.log")}
+        pending = {
+            "DynamoDB Local": (self.dynamodb_url, self.procs[0], "dynamodb.log"),
+            "s3rver": (self.s3_url, self.procs[1], "s3rver.log"),
+        }
         while pending:
             for name, (url, proc, log) in list(pending.items()):
                 if proc.poll() is not None:
@@ -159,8 +195,10 @@ class LocalStack:
                 if answers(url):
                     del pending[name]
             if pending and time.monotonic() > deadline:
-                raise StackError(f"{', '.join(pending)} did not answer within {timeout:.0f} s "
-                                 f"(logs in {self.data_dir / 'logs'})")
+                raise StackError(
+                    f"{', '.join(pending)} did not answer within {timeout:.0f} s "
+                    f"(logs in {self.data_dir / 'logs'})"
+                )
             time.sleep(0.1)
 
     def alive(self) -> bool:
@@ -215,7 +253,8 @@ def write_state(stack: LocalStack, owner_pid: int, extra: dict | None = None) ->
     """Record where a running stack answers, so other commands on the same data dir can use it."""
     path = stack.data_dir / "stack.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": owner_pid, "dynamodb": stack.dynamodb_url, "s3": stack.s3_url,
-                               **(extra or {})}))
+    tmp.write_text(
+        json.dumps({"pid": owner_pid, "dynamodb": stack.dynamodb_url, "s3": stack.s3_url, **(extra or {})})
+    )
     tmp.replace(path)
     return path

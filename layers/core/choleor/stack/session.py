@@ -12,9 +12,9 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..storage import aws
 from .provision import provision
@@ -22,8 +22,11 @@ from .servers import LocalStack, StackError, answers, endpoint_env, write_state
 
 
 def endpoints_from_env() -> bool:
-    return bool(os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
-                or os.environ.get("CHOLEOR_USE_AWS"))
+    return bool(
+        os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or os.environ.get("CHOLEOR_USE_AWS")
+    )
 
 
 def use_env(env: dict[str, str]) -> None:
@@ -63,7 +66,7 @@ def _lock(data_dir: Path, timeout: float = 120.0) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise StackError(f"another process holds the local stack of {data_dir}")
+                    raise StackError(f"another process holds the local stack of {data_dir}") from None
                 time.sleep(0.2)
         try:
             yield

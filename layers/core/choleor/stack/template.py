@@ -24,11 +24,29 @@ def _tag(name: str):
         else:
             value = loader.construct_mapping(node, deep=True)
         return {name: value}
+
     return construct
 
 
-for _short in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-               "FindInMap", "GetAZs", "ImportValue", "Base64", "Cidr", "Condition"):
+for _short in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "GetAZs",
+    "ImportValue",
+    "Base64",
+    "Cidr",
+    "Condition",
+):
     _full = "Ref" if _short == "Ref" else ("Condition" if _short == "Condition" else f"Fn::{_short}")
     _Loader.add_constructor(f"!{_short}", _tag(_full))
 

@@ -44,8 +44,11 @@ def client(service: str):
     if cache is None:
         cache = _local.clients = {}
     if key not in cache:
-        session = boto3.session.Session(region_name=os.environ.get("AWS_REGION")
-                                        or os.environ.get("AWS_DEFAULT_REGION") or _DEFAULT_REGION)
+        session = boto3.session.Session(
+            region_name=os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or _DEFAULT_REGION
+        )
         cache[key] = session.client(service, endpoint_url=_endpoint(service), config=_config(service))
     return cache[key]
 
@@ -63,5 +66,6 @@ def error_code(exc: BaseException) -> str | None:
 
 def invoke_async(function_name: str, payload: dict) -> None:
     """Fire-and-forget Lambda invocation (InvocationType=Event: Lambda retries on failure)."""
-    client("lambda").invoke(FunctionName=function_name, InvocationType="Event",
-                            Payload=json.dumps(payload).encode())
+    client("lambda").invoke(
+        FunctionName=function_name, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )

@@ -7,18 +7,28 @@ presigned URLs made here.
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ..config import bucket_name
 from ..errors import NotFound, Unavailable
 from . import aws
 
 _TYPES = {
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".ogg": "audio/ogg",
-    ".opus": "audio/ogg", ".flac": "audio/flac", ".wav": "audio/wav", ".webm": "video/webm",
-    ".mp4": "video/mp4", ".mov": "video/quicktime", ".mkv": "video/x-matroska",
-    ".npz": "application/octet-stream", ".json": "application/json", ".jpg": "image/jpeg",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".flac": "audio/flac",
+    ".wav": "audio/wav",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".npz": "application/octet-stream",
+    ".json": "application/json",
+    ".jpg": "image/jpeg",
     ".png": "image/png",
 }
 
@@ -43,16 +53,18 @@ def _wrap(exc: Exception, key: str) -> Exception:
 
 def put_bytes(key: str, data: bytes, content_type: str | None = None) -> None:
     try:
-        _s3().put_object(Bucket=bucket_name(), Key=key, Body=data,
-                         ContentType=content_type or content_type_for(key))
+        _s3().put_object(
+            Bucket=bucket_name(), Key=key, Body=data, ContentType=content_type or content_type_for(key)
+        )
     except (aws.ClientError, aws.BotoCoreError) as exc:
         raise _wrap(exc, key) from exc
 
 
 def put_file(key: str, path: str | Path, content_type: str | None = None) -> None:
     try:
-        _s3().upload_file(str(path), bucket_name(), key,
-                          ExtraArgs={"ContentType": content_type or content_type_for(key)})
+        _s3().upload_file(
+            str(path), bucket_name(), key, ExtraArgs={"ContentType": content_type or content_type_for(key)}
+        )
     except (aws.ClientError, aws.BotoCoreError) as exc:
         raise _wrap(exc, key) from exc
 
@@ -140,8 +152,10 @@ def presign_get(key: str, expires: int = 3600, filename: str | None = None) -> s
 def presign_put(key: str, content_type: str, expires: int = 3600) -> str:
     """URL a client PUTs the bytes to, sending the same Content-Type header."""
     return _s3().generate_presigned_url(
-        "put_object", Params={"Bucket": bucket_name(), "Key": key, "ContentType": content_type},
-        ExpiresIn=expires)
+        "put_object",
+        Params={"Bucket": bucket_name(), "Key": key, "ContentType": content_type},
+        ExpiresIn=expires,
+    )
 
 
 def ping() -> None:

@@ -7,8 +7,9 @@ int or float; callers never see Decimal. Conditional writes turn into
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from ..config import table_name
 from ..errors import Conflict, Unavailable
@@ -67,20 +68,34 @@ def _call(method: str, **kwargs) -> dict:
         if aws.error_code(exc) == "ConditionalCheckFailedException":
             raise Conflict("the record changed or already exists") from exc
         if aws.error_code(exc) == "ResourceNotFoundException":
-            raise Unavailable(f"table {kwargs.get('TableName')} does not exist; is the local stack provisioned?") from exc
+            raise Unavailable(
+                f"table {kwargs.get('TableName')} does not exist; is the local stack provisioned?"
+            ) from exc
         raise
     except aws.BotoCoreError as exc:
         raise Unavailable(f"DynamoDB is unreachable: {exc}") from exc
 
 
-def put(table: str, item: dict, *, if_absent: str | None = None,
-        condition: str | None = None, names: dict | None = None, values: dict | None = None) -> None:
+def put(
+    table: str,
+    item: dict,
+    *,
+    if_absent: str | None = None,
+    condition: str | None = None,
+    names: dict | None = None,
+    values: dict | None = None,
+) -> None:
     """Write a whole record. `if_absent="id"` makes it a create that fails with Conflict if it exists."""
     if if_absent:
         condition = f"attribute_not_exists({if_absent})"
-    _call("put_item", TableName=table_name(table), Item=_encode(item),
-          ConditionExpression=condition, ExpressionAttributeNames=names,
-          ExpressionAttributeValues=_values(values))
+    _call(
+        "put_item",
+        TableName=table_name(table),
+        Item=_encode(item),
+        ConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=_values(values),
+    )
 
 
 def get(table: str, key: dict, *, consistent: bool = True) -> dict | None:
@@ -88,9 +103,17 @@ def get(table: str, key: dict, *, consistent: bool = True) -> dict | None:
     return _decode(out["Item"]) if "Item" in out else None
 
 
-def update(table: str, key: dict, changes: dict | None = None, *, remove: list[str] | None = None,
-           add: dict | None = None, condition: str | None = None, names: dict | None = None,
-           values: dict | None = None) -> dict:
+def update(
+    table: str,
+    key: dict,
+    changes: dict | None = None,
+    *,
+    remove: list[str] | None = None,
+    add: dict | None = None,
+    condition: str | None = None,
+    names: dict | None = None,
+    values: dict | None = None,
+) -> dict:
     """Set, add to, or remove attributes; returns the record as it is after the update.
 
     `condition` may refer to `names` (#n) and `values` (:v); the changes use
@@ -119,29 +142,62 @@ def update(table: str, key: dict, changes: dict | None = None, *, remove: list[s
             names[f"#r{i}"] = k
             rems.append(f"#r{i}")
         parts.append("REMOVE " + ", ".join(rems))
-    out = _call("update_item", TableName=table_name(table), Key=_encode(key),
-                UpdateExpression=" ".join(parts), ConditionExpression=condition,
-                ExpressionAttributeNames=names or None, ExpressionAttributeValues=_values(vals),
-                ReturnValues="ALL_NEW")
+    out = _call(
+        "update_item",
+        TableName=table_name(table),
+        Key=_encode(key),
+        UpdateExpression=" ".join(parts),
+        ConditionExpression=condition,
+        ExpressionAttributeNames=names or None,
+        ExpressionAttributeValues=_values(vals),
+        ReturnValues="ALL_NEW",
+    )
     return _decode(out.get("Attributes", {}))
 
 
-def delete(table: str, key: dict, *, condition: str | None = None,
-           names: dict | None = None, values: dict | None = None) -> None:
-    _call("delete_item", TableName=table_name(table), Key=_encode(key), ConditionExpression=condition,
-          ExpressionAttributeNames=names, ExpressionAttributeValues=_values(values))
+def delete(
+    table: str,
+    key: dict,
+    *,
+    condition: str | None = None,
+    names: dict | None = None,
+    values: dict | None = None,
+) -> None:
+    _call(
+        "delete_item",
+        TableName=table_name(table),
+        Key=_encode(key),
+        ConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=_values(values),
+    )
 
 
-def query(table: str, key_name: str, key_value: Any, *, index: str | None = None,
-          ascending: bool = True, limit: int | None = None, filter: str | None = None,
-          names: dict | None = None, values: dict | None = None) -> list[dict]:
+def query(
+    table: str,
+    key_name: str,
+    key_value: Any,
+    *,
+    index: str | None = None,
+    ascending: bool = True,
+    limit: int | None = None,
+    filter: str | None = None,
+    names: dict | None = None,
+    values: dict | None = None,
+) -> list[dict]:
     """Records whose partition key (of the table or of `index`) equals `key_value`."""
     names = {"#pk": key_name, **(names or {})}
     vals = {":pk": key_value, **(values or {})}
     items: list[dict] = []
-    kwargs = dict(TableName=table_name(table), IndexName=index, KeyConditionExpression="#pk = :pk",
-                  FilterExpression=filter, ExpressionAttributeNames=names,
-                  ExpressionAttributeValues=_values(vals), ScanIndexForward=ascending)
+    kwargs = dict(
+        TableName=table_name(table),
+        IndexName=index,
+        KeyConditionExpression="#pk = :pk",
+        FilterExpression=filter,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=_values(vals),
+        ScanIndexForward=ascending,
+    )
     while True:
         out = _call("query", **kwargs)
         items.extend(_decode(i) for i in out.get("Items", []))
@@ -152,11 +208,16 @@ def query(table: str, key_name: str, key_value: Any, *, index: str | None = None
         kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
 
 
-def scan(table: str, *, filter: str | None = None, names: dict | None = None,
-         values: dict | None = None) -> Iterator[dict]:
+def scan(
+    table: str, *, filter: str | None = None, names: dict | None = None, values: dict | None = None
+) -> Iterator[dict]:
     """Every record (filtered); for small tables and maintenance sweeps."""
-    kwargs = dict(TableName=table_name(table), FilterExpression=filter,
-                  ExpressionAttributeNames=names, ExpressionAttributeValues=_values(values))
+    kwargs = dict(
+        TableName=table_name(table),
+        FilterExpression=filter,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=_values(values),
+    )
     while True:
         out = _call("scan", **kwargs)
         yield from (_decode(i) for i in out.get("Items", []))
