@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test lint setup setup-test system-deps pose-model clean-data
+.PHONY: run test lint setup setup-test system-deps pose-model beat-model clean-data
 
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
@@ -17,7 +17,7 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model
+setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model beat-model
 
 # The end-to-end tests drive Debian's chromium through Playwright (no browser download).
 setup-test: EXTRA_DEBIAN = chromium
@@ -46,6 +46,10 @@ infra/node_modules/.installed: infra/package.json infra/package-lock.json
 # BlazePose ONNX files, converted from the pinned npm package (no-op when cached and valid).
 pose-model: $(VENV)/.installed
 	@PYTHON=$(abspath $(PY)) bash layers/pose_model/build.sh
+
+# BeatNet's beat/downbeat network as ONNX, converted from the pinned PyPI wheel (no-op when cached).
+beat-model: $(VENV)/.installed
+	@PYTHON=$(abspath $(PY)) bash layers/beat_model/build.sh
 
 clean-data:
 	rm -rf .choleor
