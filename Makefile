@@ -19,8 +19,9 @@ lint: $(VENV)/.installed-test
 
 setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model beat-model
 
-# The end-to-end tests drive Debian's chromium through Playwright (no browser download).
-setup-test: EXTRA_DEBIAN = chromium
+# The end-to-end tests drive Debian's chromium through Playwright (no browser download); the
+# beat tests make speech with espeak-ng.
+setup-test: EXTRA_DEBIAN = chromium espeak-ng
 setup-test: setup $(VENV)/.installed-test
 
 system-deps:

@@ -7,7 +7,9 @@ storages; a restricted unpickler rebuilds them as numpy arrays (it accepts nothi
 
 The network (BeatNet's `BDA`): per frame, 272 features -> Conv1d(1->2, k=10) -> ReLU ->
 MaxPool(2) -> Linear(262->150) -> 2-layer LSTM(150) -> Linear(150->3) -> softmax over
-(beat, downbeat, no beat). Input `features` (T, 272), output `activations` (T, 3).
+(beat, downbeat, no beat). Input `features` (T, 272) and the LSTM state `h0`, `c0`
+(2, 1, 150) (zeros at the start of a song); outputs `activations` (T, 3) and the state after
+the last frame, `h1`, `c1`, so a long song can run in chunks with the same result.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def build(sd: dict) -> onnx.ModelProto:
         "out_b": sd["linear.bias"],
         "shape_conv_in": np.array([-1, 1, N_IN], np.int64),
         "axes_1": np.array([1], np.int64),
+        "split_layers": np.array([1, 1], np.int64),
     }
     nodes = [
         helper.make_node("Reshape", ["features", "shape_conv_in"], ["x0"]),
@@ -87,6 +90,8 @@ def build(sd: dict) -> onnx.ModelProto:
         helper.make_node("Flatten", ["x3"], ["x4"], axis=1),
         helper.make_node("Gemm", ["x4", "lin0_w", "lin0_b"], ["x5"], transB=1),
         helper.make_node("Unsqueeze", ["x5", "axes_1"], ["seq0"]),  # (T, batch 1, 150)
+        helper.make_node("Split", ["h0", "split_layers"], ["h0_0", "h0_1"], axis=0),
+        helper.make_node("Split", ["c0", "split_layers"], ["c0_0", "c0_1"], axis=0),
     ]
     seq = "seq0"
     for layer in (0, 1):
@@ -95,8 +100,8 @@ def build(sd: dict) -> onnx.ModelProto:
         nodes += [
             helper.make_node(
                 "LSTM",
-                [seq, f"lstm{layer}_w", f"lstm{layer}_r", f"lstm{layer}_b"],
-                [f"lstm{layer}_y"],
+                [seq, f"lstm{layer}_w", f"lstm{layer}_r", f"lstm{layer}_b", "", f"h0_{layer}", f"c0_{layer}"],
+                [f"lstm{layer}_y", f"h1_{layer}", f"c1_{layer}"],
                 hidden_size=HIDDEN,
             ),
             helper.make_node("Squeeze", [f"lstm{layer}_y", "axes_1"], [f"seq{layer + 1}"]),  # drop num_dir
@@ -106,12 +111,23 @@ def build(sd: dict) -> onnx.ModelProto:
         helper.make_node("Squeeze", [seq, "axes_1"], ["h"]),  # drop batch: (T, 150)
         helper.make_node("Gemm", ["h", "out_w", "out_b"], ["logits"], transB=1),
         helper.make_node("Softmax", ["logits"], ["activations"], axis=1),
+        helper.make_node("Concat", ["h1_0", "h1_1"], ["h1"], axis=0),
+        helper.make_node("Concat", ["c1_0", "c1_1"], ["c1"], axis=0),
     ]
+    state = [2, 1, HIDDEN]
     graph = helper.make_graph(
         nodes,
         "beatnet_model2",
-        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["T", N_IN])],
-        [helper.make_tensor_value_info("activations", TensorProto.FLOAT, ["T", 3])],
+        [
+            helper.make_tensor_value_info("features", TensorProto.FLOAT, ["T", N_IN]),
+            helper.make_tensor_value_info("h0", TensorProto.FLOAT, state),
+            helper.make_tensor_value_info("c0", TensorProto.FLOAT, state),
+        ],
+        [
+            helper.make_tensor_value_info("activations", TensorProto.FLOAT, ["T", 3]),
+            helper.make_tensor_value_info("h1", TensorProto.FLOAT, state),
+            helper.make_tensor_value_info("c1", TensorProto.FLOAT, state),
+        ],
         [numpy_helper.from_array(np.asarray(v), k) for k, v in init.items()],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="choleor")

@@ -1,15 +1,32 @@
-"""Beat-tracking benchmark on data/beats (ours vs librosa's default), speed and memory.
+"""Beat-tracking benchmark on every annotated clip of data/beats (batch 1) and data/beats/batch2
+(batch 2): ours against librosa's default and BeatNet's learned activation, side by side in
+one run; leave-one-out for what we fitted; speed and memory.
 
     python tests/bench/bench_beats.py [--json]
 
-F-measure: mir_eval.beat.f_measure (70 ms window) after mir_eval.beat.trim_beats. For songs
->= 150 BPM, counting at half tempo is as right, so both half-tempo reference grids are also
-scored and the best of the three is taken; CMLt/AMLt are for the written level. Downbeat
-share: share of our 8-beat units whose first beat is an annotated downbeat (within 70 ms).
-Speed: whole `analyze_file` (decode included) seconds / song seconds on ONE thread, median
-of 3 steady-state runs after a warm-up (numba JIT), in this process with thread counts
-pinned before numpy loads. Memory: peak RSS (VmHWM) of a subprocess analysing a
-10-minute song made by tiling a clip with ffmpeg.
+Scores (mir_eval, 70 ms window, the first 5 s ignored):
+- F: beat F-measure. For songs at 150 BPM or more, counting at half tempo is right too, but
+  only on the beats that fall on the downbeats (beats 1 and 3): the best of the written
+  grid and that half grid.
+- DF: downbeat F-measure of each tracker's downbeats; for songs at 150 BPM or more, every
+  other annotated downbeat (either half) also counts, since a half-tempo count has a "1"
+  every two written bars.
+- seg: share of our 8-beat segment starts that fall on an annotated downbeat (70 ms).
+- cpu: CPU seconds of the whole `analyze_file` (ffmpeg decode included), median of 3.
+
+Anchors: `librosa.beat.beat_track` with default settings (no downbeats); BeatNet: the same
+model-2 activation ours uses, decoded by librosa's DP at the tempo librosa estimates from
+it, downbeats at the bar phase with the most downbeat activation (BeatNet's own decoders
+need madmom, whose licence rules it out here).
+
+Leave-one-out: ours has one fitted number, the share of the learned activation in the beat
+envelope (`beats.ACT_WEIGHT`), chosen from {0, 0.25, 0.5, 0.75, 1} for the best mean F on
+the clips. For each clip, the weight is chosen on the other 19 and the clip is scored with it.
+The downbeat cues are added with equal weights (nothing fitted).
+
+Speed: `choleor analyze` on a 3-minute mp3 (a clip tiled with ffmpeg) in a fresh process,
+start-up included: wall seconds (best and median of 5) and CPU seconds. Memory: peak RSS
+(VmHWM) of a fresh process analysing a 10-minute mp3.
 
 Collected by pytest (`-m slow`): runs this file in a subprocess and asserts the targets.
 """
@@ -18,14 +35,7 @@ from __future__ import annotations
 
 import os
 
-for _v in (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-):
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import json  # noqa: E402
@@ -39,96 +49,94 @@ import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "beats"
-TARGET_MEAN, TARGET_MIN, TARGET_SPEED, TARGET_MEM_MB = 0.95, 0.80, 0.03, 500.0
+BATCHES = {"batch1": DATA, "batch2": DATA / "batch2"}
+WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+TARGET_MEAN, TARGET_MIN, TARGET_DOWNBEAT_SHARE = 0.95, 0.85, 0.90
+TARGET_WALL_3MIN, TARGET_CPU_RATIO, TARGET_MEM_MB = 2.0, 0.03, 500.0
 
 _MEM_CHILD = """
-import os, sys, time, resource
-for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[v] = "1"
+import sys, time
 from choleor.audio.analysis import analyze_file
 t = time.perf_counter(); a = analyze_file(sys.argv[1], max_seconds=700, max_bytes=2**31)
 dt = time.perf_counter() - t
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec, so it would report the
-# (large) test runner that started us rather than this process.
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork+exec.
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(dt, a.duration, len(a.beats), hwm / 1024)
 """
 
 
-def _f(ref, est):
+def load_clips() -> list[dict]:
+    clips = []
+    for batch, folder in BATCHES.items():
+        for c in json.loads((folder / "annotations.json").read_text())["clips"]:
+            clips.append({**c, "batch": batch, "path": folder / c["file"]})
+    return clips
+
+
+def _f(ref, est) -> float:
     import mir_eval
 
-    return mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref), mir_eval.beat.trim_beats(est))
+    return float(mir_eval.beat.f_measure(mir_eval.beat.trim_beats(ref), mir_eval.beat.trim_beats(est)))
 
 
-def score_clip(clip: dict, analysis, librosa_beats) -> dict:
-    import mir_eval
+def downbeat_half(clip: dict):
+    """The annotated beats that fall on beats 1 and 3 of the bars."""
     import numpy as np
 
-    gt = np.asarray(clip["beats"])
-    est = np.asarray(analysis.beats)
-    f_written = _f(gt, est)
-    f = f_written
-    if clip["bpm"] >= 150:
-        f = max(f, _f(gt[0::2], est), _f(gt[1::2], est))
-    _, cmlt, _, amlt = mir_eval.beat.continuity(mir_eval.beat.trim_beats(gt), mir_eval.beat.trim_beats(est))
-    dbs = np.asarray(clip["downbeats"])
-    starts = np.array([s.start for s in analysis.segments])
-    share = float(np.mean(np.min(np.abs(starts[:, None] - dbs[None]), axis=1) < 0.07)) if len(starts) else 0.0
-    return {
-        "file": clip["file"],
-        "F": f,
-        "F_written": f_written,
-        "F_librosa": _f(gt, librosa_beats),
-        "CMLt": cmlt,
-        "AMLt": amlt,
-        "tempo": analysis.tempo,
-        "gt_bpm": clip["bpm"],
-        "downbeat_share": share,
-        "n_segments": len(starts),
-    }
+    gt, db = np.asarray(clip["beats"]), np.asarray(clip["downbeats"])
+    first = int(np.argmin(np.abs(gt - db[0])))
+    return gt[first % 2 :: 2]
 
 
-def memory_10min(clip: Path) -> dict:
-    """Tile `clip` to 10 minutes (mp3, like an upload) and analyse it in a fresh process."""
-    with tempfile.TemporaryDirectory() as tmp:
-        song = Path(tmp) / "ten_minutes.mp3"
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-stream_loop",
-                "-1",
-                "-i",
-                str(clip),
-                "-t",
-                "600",
-                "-ac",
-                "2",
-                "-ar",
-                "44100",
-                "-b:a",
-                "192k",
-                str(song),
-            ],
-            check=True,
-        )
-        # A first process fills numba's on-disk cache (as any earlier analysis on the machine
-        # would); the measured process then loads the compiled code instead of compiling it.
-        subprocess.run([sys.executable, "-c", _MEM_CHILD, str(song)], check=True, capture_output=True)
-        out = subprocess.run(
-            [sys.executable, "-c", _MEM_CHILD, str(song)], check=True, capture_output=True, text=True
-        ).stdout.split()
-    secs, dur, n_beats, rss = map(float, out[-4:])
-    return {
-        "seconds": secs,
-        "duration": dur,
-        "speed_ratio": secs / dur,
-        "beats": int(n_beats),
-        "peak_rss_mb": rss,
-    }
+def beat_f(clip: dict, est) -> float:
+    import numpy as np
+
+    f = _f(np.asarray(clip["beats"]), np.asarray(est))
+    return max(f, _f(downbeat_half(clip), est)) if clip["bpm"] >= 150 else f
+
+
+def downbeat_f(clip: dict, est) -> float:
+    import numpy as np
+
+    db, est = np.asarray(clip["downbeats"]), np.asarray(est)
+    f = _f(db, est)
+    return max(f, _f(db[0::2], est), _f(db[1::2], est)) if clip["bpm"] >= 150 else f
+
+
+def segment_share(clip: dict, starts) -> float:
+    import numpy as np
+
+    db, starts = np.asarray(clip["downbeats"]), np.asarray(starts)
+    return float(np.mean(np.min(np.abs(starts[:, None] - db[None]), axis=1) < 0.07)) if len(starts) else 0.0
+
+
+def beatnet_anchor(act):
+    """BeatNet's activation decoded by librosa's DP; downbeats at the bar phase with the most
+    downbeat activation. Returns (beats, downbeats) in seconds."""
+    import librosa
+    import numpy as np
+
+    from choleor.audio.activation import ACTIVATION_LAG, HOP, SR
+
+    _, frames = librosa.beat.beat_track(onset_envelope=act.beat, sr=SR, hop_length=HOP)
+    beats = frames / act.fps - ACTIVATION_LAG
+    if len(frames) < 8:
+        return beats, beats[:0]
+    down = act.downbeat[np.clip(frames, 0, len(act.downbeat) - 1)]
+    phase = int(np.argmax([down[p::4].mean() for p in range(4)]))
+    return beats, beats[phase::4]
+
+
+def ours(feats, act, weight: float):
+    from choleor.audio import beats as B
+    from choleor.audio.segments import segments_for
+
+    old, B.ACT_WEIGHT = B.ACT_WEIGHT, weight
+    try:
+        grid = B.track_beats(feats=feats, act=act)
+    finally:
+        B.ACT_WEIGHT = old
+    return grid, [s.start for s in segments_for(grid)]
 
 
 def cpu_seconds() -> float:
@@ -136,79 +144,180 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def run() -> dict:
+def quality() -> dict:
     import librosa
     import numpy as np
 
+    from choleor.audio import beats as B
+    from choleor.audio.activation import beat_activation
     from choleor.audio.analysis import analyze_file
     from choleor.audio.decode import load_mono
 
-    clips = json.loads((DATA / "annotations.json").read_text())["clips"]
+    clips = load_clips()
     t = time.perf_counter()
-    analyze_file(DATA / clips[0]["file"])
+    analyze_file(clips[0]["path"])
     warmup = time.perf_counter() - t
-    rows = []
+    rows, per_weight = [], []
     for clip in clips:
-        path = DATA / clip["file"]
-        times, a = [], None
+        times = []
         for _ in range(3):
-            # CPU seconds (ours + the ffmpeg decoder's) = time on one core, whatever else runs.
             t = cpu_seconds()
-            a = analyze_file(path)
+            analyze_file(clip["path"])
             times.append(cpu_seconds() - t)
-        y = load_mono(path)
+        y = load_mono(clip["path"])
+        feats, act = B.compute_features(y, 22050), beat_activation(y)
+        per_weight.append([beat_f(clip, ours(feats, act, w)[0].beats) for w in WEIGHTS])
+        grid, starts = ours(feats, act, B.ACT_WEIGHT)
+        t = time.process_time()
         _, lb = librosa.beat.beat_track(y=y, sr=22050, units="time")
-        row = score_clip(clip, a, lb)
-        row["seconds"] = float(np.median(times))
-        row["speed_ratio"] = row["seconds"] / a.duration
-        rows.append(row)
-    mem = memory_10min(DATA / "omsx_keep_on_rolling.flac")
-    fs = [r["F"] for r in rows]
+        cpu_librosa = time.process_time() - t
+        t = time.process_time()
+        bn_beats, bn_down = beatnet_anchor(beat_activation(y))
+        cpu_beatnet = time.process_time() - t
+        rows.append(
+            {
+                "batch": clip["batch"],
+                "file": clip["file"],
+                "gt_bpm": clip["bpm"],
+                "tempo": grid.tempo,
+                "confidence": grid.confidence,
+                "F": beat_f(clip, grid.beats),
+                "DF": downbeat_f(clip, grid.downbeats),
+                "seg": segment_share(clip, starts),
+                "cpu": float(np.median(times)),
+                "duration": len(y) / 22050,
+                "F_librosa": beat_f(clip, lb),
+                "cpu_librosa": cpu_librosa,
+                "F_beatnet": beat_f(clip, bn_beats),
+                "DF_beatnet": downbeat_f(clip, bn_down),
+                "cpu_beatnet": cpu_beatnet,
+            }
+        )
+    # Leave one out: the weight is chosen on the other clips (ties: nearest 0.5).
+    scores = np.asarray(per_weight)
+    for i, row in enumerate(rows):
+        rest = np.delete(scores, i, axis=0).mean(axis=0)
+        best = max(range(len(WEIGHTS)), key=lambda k: (round(rest[k], 9), -abs(WEIGHTS[k] - 0.5)))
+        row["F_loo"], row["weight_loo"] = float(scores[i, best]), WEIGHTS[best]
     return {
         "clips": rows,
-        "mean_F": float(np.mean(fs)),
-        "min_F": float(np.min(fs)),
-        "mean_F_librosa": float(np.mean([r["F_librosa"] for r in rows])),
-        "mean_downbeat_share": float(np.mean([r["downbeat_share"] for r in rows])),
-        "max_speed_ratio": float(max(r["speed_ratio"] for r in rows)),
+        "weights": list(WEIGHTS),
+        "mean_F_by_weight": scores.mean(axis=0).tolist(),
+        "weight": B.ACT_WEIGHT,
         "warmup_seconds": warmup,
-        "ten_minutes": mem,
     }
 
 
-def print_table(res: dict) -> None:
-    print(
-        f"{'clip':32s} {'F ours':>7s} {'F lib':>6s} {'CMLt':>5s} {'AMLt':>5s} {'bpm ours/gt':>12s} "
-        f"{'downb':>6s} {'speed':>7s}"
+def summary(rows: list[dict]) -> dict:
+    import numpy as np
+
+    out = {}
+    for key in ("F", "F_loo", "DF", "seg", "F_librosa", "F_beatnet", "DF_beatnet"):
+        vals = [r[key] for r in rows]
+        out[key] = {"mean": float(np.mean(vals)), "min": float(np.min(vals))}
+    out["cpu_ratio_max"] = float(max(r["cpu"] / r["duration"] for r in rows))
+    return out
+
+
+def _ffmpeg_tile(clip: Path, seconds: float, out: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(clip), "-t", str(seconds)]
+        + ["-ac", "2", "-ar", "44100", "-b:a", "192k", str(out)],
+        check=True,
     )
+
+
+def speed_and_memory(clip: Path) -> dict:
+    """`choleor analyze` on a 3-minute mp3 (fresh process, start-up included), and peak RSS
+    of a fresh process analysing a 10-minute mp3."""
+    import numpy as np
+
+    cli = Path(sys.executable).with_name("choleor")
+    with tempfile.TemporaryDirectory() as tmp:
+        three, ten = Path(tmp) / "three_minutes.mp3", Path(tmp) / "ten_minutes.mp3"
+        _ffmpeg_tile(clip, 180, three)
+        _ffmpeg_tile(clip, 600, ten)
+        walls, cpus = [], []
+        for _ in range(5):
+            t, c = time.perf_counter(), cpu_seconds()
+            subprocess.run([str(cli), "analyze", str(three)], check=True, capture_output=True)
+            walls.append(time.perf_counter() - t)
+            cpus.append(cpu_seconds() - c)
+        out = subprocess.run(
+            [sys.executable, "-c", _MEM_CHILD, str(ten)], check=True, capture_output=True, text=True
+        ).stdout.split()
+    secs, dur, n_beats, rss = map(float, out[-4:])
+    return {
+        "cli_3min_wall_best": float(min(walls)),
+        "cli_3min_wall_median": float(np.median(walls)),
+        "cli_3min_cpu_median": float(np.median(cpus)),
+        "load_average": os.getloadavg()[0],
+        "ten_minutes_seconds": secs,
+        "ten_minutes_beats": int(n_beats),
+        "ten_minutes_peak_rss_mb": rss,
+    }
+
+
+def run() -> dict:
+    q = quality()
+    rows = q["clips"]
+    q["batches"] = {b: summary([r for r in rows if r["batch"] == b]) for b in BATCHES}
+    q["all"] = summary(rows)
+    q["speed"] = speed_and_memory(DATA / "omsx_keep_on_rolling.flac")
+    return q
+
+
+def print_table(res: dict) -> None:
+    head = (
+        f"{'batch':6s} {'clip':30s} {'bpm gt/ours':>11s} {'conf':>5s} {'F':>6s} {'F loo':>6s} {'DF':>5s} "
+        f"{'seg':>5s} {'cpu s':>6s} | {'F lib':>6s} {'cpu':>5s} | {'F BN':>6s} {'DF BN':>6s} {'cpu':>5s}"
+    )
+    print(head)
     for r in res["clips"]:
         print(
-            f"{r['file']:32s} {r['F']:7.3f} {r['F_librosa']:6.3f} {r['CMLt']:5.2f} {r['AMLt']:5.2f} "
-            f"{r['tempo']:6.1f}/{r['gt_bpm']:<5.0f} {r['downbeat_share']:6.2f} {r['speed_ratio']:7.4f}"
+            f"{r['batch']:6s} {r['file'][:30]:30s} {r['gt_bpm']:5.0f}/{r['tempo']:5.1f} {r['confidence']:5.2f} "
+            f"{r['F']:6.3f} {r['F_loo']:6.3f} {r['DF']:5.2f} {r['seg']:5.2f} {r['cpu']:6.2f} | "
+            f"{r['F_librosa']:6.3f} {r['cpu_librosa']:5.2f} | {r['F_beatnet']:6.3f} {r['DF_beatnet']:6.2f} "
+            f"{r['cpu_beatnet']:5.2f}"
         )
-    m = res["ten_minutes"]
+    for name, s in [*res["batches"].items(), ("all", res["all"])]:
+        print(
+            f"{name:6s} mean (min): F {s['F']['mean']:.3f} ({s['F']['min']:.3f}), leave-one-out "
+            f"{s['F_loo']['mean']:.3f} ({s['F_loo']['min']:.3f}), DF {s['DF']['mean']:.2f}, segment starts "
+            f"on downbeats {s['seg']['mean']:.2f}; librosa {s['F_librosa']['mean']:.3f} "
+            f"({s['F_librosa']['min']:.3f}); BeatNet {s['F_beatnet']['mean']:.3f} ({s['F_beatnet']['min']:.3f}), "
+            f"DF {s['DF_beatnet']['mean']:.2f}"
+        )
+    share = res["all"]["seg"]["mean"]
+    verdict = "met" if share >= TARGET_DOWNBEAT_SHARE else "NOT met"
     print(
-        f"{'mean':32s} {res['mean_F']:7.3f} {res['mean_F_librosa']:6.3f}{'':26s}"
-        f"{res['mean_downbeat_share']:6.2f} {res['max_speed_ratio']:7.4f} (max)"
+        f"segment starts on downbeats, all clips: {share:.2f} (target {TARGET_DOWNBEAT_SHARE:.2f}: {verdict})"
     )
-    print(f"min F {res['min_F']:.3f}; warm-up (numba JIT) first call {res['warmup_seconds']:.1f} s")
+    w = ", ".join(f"{a}: {b:.3f}" for a, b in zip(res["weights"], res["mean_F_by_weight"]))
+    print(f"mean F by activation weight (all clips): {w}; shipped weight {res['weight']}")
+    print(f"max CPU / duration {res['all']['cpu_ratio_max']:.4f}; first call {res['warmup_seconds']:.2f} s")
+    s = res["speed"]
     print(
-        f"10-minute mp3: {m['seconds']:.1f} s ({m['speed_ratio']:.4f}x, fresh process, numba cache warm), "
-        f"{m['beats']} beats, peak RSS {m['peak_rss_mb']:.0f} MB"
+        f"choleor analyze, 3-minute mp3, fresh process: wall best {s['cli_3min_wall_best']:.2f} s, median "
+        f"{s['cli_3min_wall_median']:.2f} s, CPU {s['cli_3min_cpu_median']:.2f} s (load average "
+        f"{s['load_average']:.1f}); 10-minute mp3: {s['ten_minutes_seconds']:.1f} s, peak RSS "
+        f"{s['ten_minutes_peak_rss_mb']:.0f} MB"
     )
 
 
 @pytest.mark.slow
 def test_bench_beats():
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     out = subprocess.run(
-        [sys.executable, __file__, "--json"], check=True, capture_output=True, text=True, env=env, timeout=900
+        [sys.executable, __file__, "--json"], check=True, capture_output=True, text=True, timeout=1200
     ).stdout
     res = json.loads(out)
-    assert res["mean_F"] >= TARGET_MEAN, res
-    assert res["min_F"] >= TARGET_MIN, res
-    assert res["max_speed_ratio"] <= TARGET_SPEED, res
-    assert res["ten_minutes"]["peak_rss_mb"] <= TARGET_MEM_MB, res["ten_minutes"]
+    for name, s in res["batches"].items():
+        assert s["F_loo"]["mean"] >= TARGET_MEAN, (name, s)
+        assert s["F_loo"]["min"] >= TARGET_MIN, (name, s)
+    assert res["all"]["cpu_ratio_max"] <= TARGET_CPU_RATIO, res["all"]
+    assert res["speed"]["ten_minutes_peak_rss_mb"] <= TARGET_MEM_MB, res["speed"]
+    # Wall time depends on what else runs; the best of 5 fresh runs is the figure.
+    assert res["speed"]["cli_3min_wall_best"] <= TARGET_WALL_3MIN, res["speed"]
 
 
 if __name__ == "__main__":

@@ -248,6 +248,54 @@ def test_a_rejected_upload_shows_its_message(make_page, tmp_path, shots, serve):
     assert page.locator("#song-file").is_enabled()
 
 
+def test_noise_shows_no_steady_beat_instead_of_a_grid(make_page, serve, e2e_media, shots):
+    from tests.conftest import wait_job
+
+    noise = e2e_media / "pink-noise.mp3"
+    if not noise.exists():
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "anoisesrc=color=pink:amplitude=0.3:d=25",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+                str(noise),
+            ],
+            check=True,
+        )
+    created = requests.post(
+        f"{serve}/api/songs",
+        json={"filename": "noise.mp3", "size": noise.stat().st_size, "title": "Rain"},
+        timeout=10,
+    )
+    created.raise_for_status()
+    body = created.json()
+    up = body["upload"]
+    requests.put(up["url"], data=noise.read_bytes(), headers=up["headers"], timeout=60).raise_for_status()
+    job = requests.post(f"{serve}/api/songs/{body['song']['id']}/analyze", timeout=10).json()["job"]
+    assert wait_job(serve, job["id"])["status"] == "done"
+    analysis = requests.get(f"{serve}/api/songs/{body['song']['id']}", timeout=10).json()["analysis"]
+    assert analysis["steady_beat"] is False and analysis["beat_confidence"] < 0.5
+
+    page, _ = make_page()
+    page.goto(f"/#/song/{body['song']['id']}")
+    note = page.get_by_role("status").filter(has_text="No steady beat here")
+    note.wait_for()
+    shots(page, "07-no-steady-beat")
+    assert page.locator("canvas").count() == 0  # no waveform with a made-up grid
+    assert page.get_by_role("button", name=re.compile("Next: choose moves")).count() == 0
+    page.get_by_role("link", name="Pick another song").click()
+    page.get_by_role("heading", name="Pick a song").wait_for()
+
+
 # --- the library ------------------------------------------------------------------------------------
 
 

@@ -19,7 +19,16 @@ def test_analyze_prints_the_beat_grid_and_segments_as_json():
     out = choleor("analyze", str(CLIP), "--start", "5", "--end", "25", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert set(doc) == {"duration", "tempo", "beats", "downbeats", "segments"}
+    assert set(doc) == {
+        "duration",
+        "tempo",
+        "beat_confidence",
+        "steady_beat",
+        "beats",
+        "downbeats",
+        "segments",
+    }
+    assert doc["steady_beat"] is True and doc["beat_confidence"] > 0.9
     assert abs(doc["tempo"] - 125) < 2 and abs(doc["duration"] - 46.08) < 0.1
     assert all(s["beats"][0] in doc["downbeats"] and len(s["beats"]) == 9 for s in doc["segments"])
     assert [s["index"] for s in doc["segments"]] == sorted(s["index"] for s in doc["segments"])

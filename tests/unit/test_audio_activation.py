@@ -104,3 +104,10 @@ def test_missing_model_is_a_clear_error(monkeypatch, tmp_path):
             activation.run_model(np.zeros((3, 272), np.float32))
     finally:
         activation._session.cache_clear()
+
+
+def test_chunked_run_carries_the_lstm_state():
+    y, _ = drum_track(133, dur=6.0)
+    x = beatnet_features(y)
+    whole = activation.run_model(x, chunk=len(x))
+    np.testing.assert_allclose(activation.run_model(x, chunk=37), whole, atol=1e-5)

@@ -26,6 +26,16 @@ export async function render(main, { songId }, { signal, go }) {
 
   const analysis = song.analysis;
   const segments = analysis.segments || [];
+  if (analysis.steady_beat === false) {
+    // The analysis found no pulse to count (noise, speech, free-time music): no made-up grid.
+    fill(main, h("h1", {}, song.title || "Your song"),
+      h("div.message.info.no-beat", { role: "status" },
+        h("strong", {}, "No steady beat here. "),
+        "This recording has no beat we can count, so it can't be cut into groups of eight. ",
+        "Please try a song with a clear, regular beat."),
+      h("a.button", { href: "#/" }, "Pick another song"));
+    return null;
+  }
   if (!segments.length) {
     fill(main, h("h1", {}, song.title),
       errorBox("We couldn't find eight steady beats in a row in this song, so there is nothing to dance to. Please try another song."),

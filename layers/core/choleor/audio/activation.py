@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import scipy.fft
 
 from choleor.errors import Unavailable
 
@@ -79,23 +80,37 @@ def log_filterbank(
     return fb
 
 
-def beatnet_features(y: np.ndarray, block: int = 4096) -> np.ndarray:
+def beatnet_features(y: np.ndarray, block: int = 1024) -> np.ndarray:
     """(T, 272) float32 features of mono 22050 Hz samples, T = ceil(len(y) / 441)."""
     y = np.asarray(y, dtype=np.float32)
     n = int(np.ceil(len(y) / HOP))
     half = FRAME // 2
     window = np.hanning(FRAME).astype(np.float32)
     fb = log_filterbank()
-    spec = np.empty((n, fb.shape[1]), np.float32)
-    padded = np.pad(y, (half, half + FRAME))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, FRAME)[::HOP][:n]
-    for b0 in range(0, n, block):  # blocks keep the complex spectrum small on long songs
-        mag = np.abs(np.fft.rfft(frames[b0 : b0 + block] * window, axis=1)[:, :N_BINS]).astype(np.float32)
-        spec[b0 : b0 + block] = mag @ fb
+    out = np.zeros((n, 2 * fb.shape[1]), np.float32)
+    spec = out[:, : fb.shape[1]]
+    for b0 in range(0, n, block):  # blocks keep the spectra small on long songs
+        start = np.arange(b0, min(n, b0 + block)) * HOP - half  # frame i is centred on i * HOP
+        ok = (start >= 0) & (start + FRAME <= len(y))
+        frames = np.empty((len(start), FRAME), np.float32)
+        frames[ok] = y[start[ok, None] + np.arange(FRAME)[None, :]]
+        for k in np.flatnonzero(~ok):  # the few frames that pass an end of the song
+            frames[k] = _padded_frame(y, start[k])
+        frames *= window
+        mag = np.abs(scipy.fft.rfft(frames, axis=1, workers=1)[:, :N_BINS])
+        spec[b0 : b0 + len(start)] = mag.astype(np.float32) @ fb
     np.log10(spec + 1.0, out=spec)
-    diff = np.zeros_like(spec)
-    np.maximum(spec[1:] - spec[:-1], 0.0, out=diff[1:])
-    return np.hstack([spec, diff])
+    np.maximum(spec[1:] - spec[:-1], 0.0, out=out[1:, fb.shape[1] :])
+    return out
+
+
+def _padded_frame(y: np.ndarray, start: int) -> np.ndarray:
+    """One frame that passes an end of `y`, zero padded."""
+    frame = np.zeros(FRAME, np.float32)
+    a, b = max(start, 0), min(start + FRAME, len(y))
+    if b > a:
+        frame[a - start : b - start] = y[a:b]
+    return frame
 
 
 def model_path() -> Path:
@@ -119,11 +134,16 @@ def _session():
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def run_model(features: np.ndarray) -> np.ndarray:
-    """(T, 3) softmax outputs (beat, downbeat, no beat) for (T, 272) features."""
-    if len(features) == 0:
-        return np.zeros((0, 3), np.float32)
-    return _session().run(None, {"features": np.ascontiguousarray(features, np.float32)})[0]
+def run_model(features: np.ndarray, chunk: int = 3000) -> np.ndarray:
+    """(T, 3) softmax outputs (beat, downbeat, no beat) for (T, 272) features. Runs in chunks
+    of `chunk` frames (1 minute), carrying the LSTM state across: the same result as one
+    run, with memory that does not grow with the song."""
+    out = np.zeros((len(features), 3), np.float32)
+    state = {"h0": np.zeros((2, 1, 150), np.float32), "c0": np.zeros((2, 1, 150), np.float32)}
+    for a in range(0, len(features), chunk):
+        x = np.ascontiguousarray(features[a : a + chunk], np.float32)
+        out[a : a + len(x)], state["h0"], state["c0"] = _session().run(None, {"features": x, **state})
+    return out
 
 
 def beat_activation(y: np.ndarray, sr: int = SR) -> Activation:

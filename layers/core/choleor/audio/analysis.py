@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from choleor.audio import decode
+from choleor.audio.activation import beat_activation
 from choleor.audio.beats import BeatGrid, compute_features, track_beats
+from choleor.audio.confidence import STEADY
 from choleor.audio.descriptors import VECTOR_NAMES, segment_descriptors
 from choleor.audio.peaks import waveform_peaks
 from choleor.audio.segments import Segment, segments_for
@@ -34,6 +37,12 @@ class SongAnalysis:
     vectors: np.ndarray  # (len(segments), len(VECTOR_NAMES)) raw music vectors
     energy: np.ndarray  # (len(segments), 8) per-beat loudness, z-scored over the song
     grid: BeatGrid | None = field(default=None, repr=False)
+    beat_confidence: float = 1.0  # 0..1, see audio.confidence
+
+    @property
+    def steady_beat(self) -> bool:
+        """False when the music has no beat steady enough to count (noise, speech, free time)."""
+        return self.beat_confidence >= STEADY
 
     def to_json(self) -> dict:
         """Plain lists of floats. Beats are kept as computed, rounded to 0.1 ms."""
@@ -42,6 +51,8 @@ class SongAnalysis:
             "duration": round(float(self.duration), 4),
             "sample_rate": int(self.sample_rate),
             "tempo": round(float(self.tempo), 3),
+            "beat_confidence": round(float(self.beat_confidence), 3),
+            "steady_beat": bool(self.steady_beat),
             "beats": r(self.beats),
             "downbeats": r(self.downbeats),
             "peaks": [[round(float(lo), 4), round(float(hi), 4)] for lo, hi in self.peaks],
@@ -70,9 +81,14 @@ def analyze_array(y: np.ndarray, sr: int = SR, *, progress: Progress | None = No
     y = np.asarray(y, dtype=np.float32)
     decode.check_not_silent(y)
     progress(0.3, "Listening to the music")
-    feats = compute_features(y, sr)
+    # The learned activation (FFTs and the network, which release the GIL) runs on a second
+    # core while this one computes the spectral features.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(beat_activation, y, sr)
+        feats = compute_features(y, sr)
+        act = pending.result()
     progress(0.55, "Finding the beats")
-    grid = track_beats(feats=feats)
+    grid = track_beats(feats=feats, act=act)
     if len(grid.beats) < 9:
         raise BadInput("No steady beat was found in this music, so it cannot be cut into 8-counts.")
     segs = segments_for(grid)
@@ -91,6 +107,7 @@ def analyze_array(y: np.ndarray, sr: int = SR, *, progress: Progress | None = No
         vectors=vecs,
         energy=energy,
         grid=grid,
+        beat_confidence=grid.confidence,
     )
 
 

@@ -2,46 +2,54 @@
 
 Pipeline (`track_beats`):
 
-1. `compute_features`: one blocked STFT pass (memory stays flat for long songs) giving a
-   log-mel spectrogram, chroma, frame RMS and spectral-flux onset envelopes: full band and
-   three bands (kick < 200 Hz, mid, high > 2 kHz).
-2. `tempo_salience` / `estimate_tempo`: the autocorrelation of the onset envelope scored
+1. Two views of the song. `compute_features`: one blocked STFT pass (memory stays flat for
+   long songs) giving a log-mel spectrogram, chroma, frame RMS and spectral-flux onset
+   envelopes (full band and kick < 200 Hz, mid, high > 2 kHz). `audio.activation`: BeatNet's
+   learned beat and downbeat probabilities (50 frames/s), moved onto the same frames.
+2. `beat_envelope`: what the tracker follows, 3 parts flux to 1 part learned activation
+   (`ACT_WEIGHT`, the one number chosen on the annotated clips; the bench reports it
+   leave-one-out). The flux is exact in time and reacts to every genre's drums; the
+   activation knows which onsets are beats.
+3. `tempo_salience` / `estimate_tempo`: the autocorrelation of the envelope scored
    *metrically*: a beat period L is credible when the signal also repeats at L/2 (eighths),
-   2L and 4L (half bar, bar) and not at L/3, 2L/3 (triplets). This separates the true beat
-   from the 2/3 and 3/2 impostors that a single-lag autocorrelation (librosa's default)
-   confuses, because eighth-note patterns repeat at 1.5 beats. Half/double tempo are close
-   in salience by design; a log-Gaussian tempo prior centred on 120 BPM (the middle of the
-   80-180 BPM dance range) chooses the level. Candidates at x1/2, x2/3, x3/2, x2 of the
-   chosen tempo are reported with their scores.
-3. `dp_beats`: librosa's dynamic-programming tracker at that tempo, with a fractional period
-   (librosa rounds it to whole frames and drifts off constant-tempo songs), both ends padded
-   with in-phase copies of the first/last bars (the DP picks stray beats at the ends), and a
-   tightness of 800 (librosa: 100) because dance music is produced to a click: the grid
-   should not chase syncopated pushes, yet still follows a slow tempo drift of a few %.
-4. Off-beat check: the grid is compared with the grid shifted by half a beat on a one-bar
-   profile of kick-, mid- and high-band onset strength (`offbeat_contrast`). House hi-hats
-   and off-beat chords make the full band prefer the off-beat; breakbeat kicks are
-   syncopated, so the kick band alone is not enough either.
-5. Detector lag, compensated in the method: our log-mel flux (centred 93 ms window, no
-   frame shift) peaks *before* a note starts, because the window reaches it early.
-   `DETECTOR_LAG` was measured on synthetic drum tracks with exactly known onsets (see
-   `tests/unit/test_audio_beats.py`), never on the annotated clips, and is subtracted from
-   every beat. (librosa's `onset_strength` instead shifts its envelope n_fft/2 later, which
-   is why onsets measured with it sit 15-35 ms *after* the beats.)
-6. `downbeat_phase`: of the 4 bar phases, the one whose beats carry the most kick-band onset
-   and harmonic (chroma) change.
+   2L and 4L (half bar, bar) and not at L/3, 2L/3 (triplets), which separates the beat from
+   the 2/3 and 3/2 impostors; a log-Gaussian prior centred on 120 BPM chooses the octave (the
+   counting level: a 186 BPM metal song is counted at 93). `local_period` follows a tempo
+   change that lasts (a 100 BPM part followed by a 120 BPM one).
+4. `beat_dp.track`: dynamic-programming beat placement (Ellis; librosa's method, in numpy)
+   with a fractional, time-varying period and a tightness of 800 (dance music is produced
+   to a click); both ends padded with copies of the first/last bars.
+5. Which half of the grid. A song counted at 105 BPM or less is tracked twice as fast (a fast
+   song's every beat, a slower song's eighths) and the half holding the downbeats is kept
+   (`downbeats.bar_phase`): a fast rock song is counted on its kicks (1 and 3), not on the
+   snare's backbeat, with one choice for the whole song. Otherwise the grid is compared with
+   the grid shifted by half a beat (`offbeat_contrast`, on kick-, mid- and high-band onsets):
+   house hi-hats and off-beat chords make the full band prefer the off-beat.
+6. Detector lag, compensated in the method: our log-mel flux (centred 93 ms window) peaks
+   *before* a note starts. `DETECTOR_LAG` was measured on synthetic drum tracks with exactly
+   known onsets (see `tests/unit/test_audio_beats.py`), never on the annotated clips, and is
+   subtracted from every beat (the activation's own lag is compensated when it is moved onto
+   the flux frames).
+7. `downbeats.bar_phase`: the bar phase whose beats carry the most of four equally weighted
+   cues (learned downbeat activation, kick, harmonic change, timbre change).
+8. `confidence.beat_confidence`: how steady a beat the grid follows, 0..1 (low for noise,
+   speech, ambient and free-time music).
 
-Hand-written parts (the metrical tempo score, the off-beat and bar-phase checks) exist
-because librosa's `beat_track` scores a mean F of about 0.84 on `data/beats` and these
-raise it above 0.95 (see `tests/bench/bench_beats.py`).
+Nothing here imports librosa or numba at run time (`audio.spectral` has the few blocks we
+need): their import and JIT compile cost more than the analysis of a whole song.
+`tests/bench/bench_beats.py` scores it on every annotated clip against librosa and BeatNet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import librosa
 import numpy as np
+
+from choleor.audio import beat_dp, spectral
+from choleor.audio.activation import ACTIVATION_LAG, Activation, beat_activation
+from choleor.audio.confidence import beat_confidence
+from choleor.audio.downbeats import bar_phase, downbeat_cues
 
 #: Seconds from a note's start to where our tracker puts the beat (peak of the spectral-flux
 #: envelope), measured on synthetic kick/snare/hi-hat tracks with exactly known onsets at
@@ -87,6 +95,7 @@ class BeatGrid:
     beats_per_bar: int = 4
     tempo_candidates: dict = field(default_factory=dict)  # bpm -> prior-weighted salience
     offbeat_contrast: float = 0.0  # >0: beats stronger than half-beat-shifted grid
+    confidence: float = 0.0  # 0..1: how surely this is a steady beat (see audio.confidence)
 
     @property
     def downbeat_indices(self) -> np.ndarray:
@@ -111,22 +120,19 @@ def compute_features(
     y = np.asarray(y, dtype=np.float32)
     n_frames = 1 + len(y) // hop_length
     half = n_fft // 2
-    melfb = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmax=sr / 2)
-    chromafb = librosa.filters.chroma(sr=sr, n_fft=n_fft)
-    window_power = float(np.sum(librosa.filters.get_window("hann", n_fft) ** 2))
+    melfb = spectral.mel_filterbank(sr, n_fft, n_mels)
+    chromafb = spectral.chroma_filterbank(sr, n_fft)
+    window = spectral.hann(n_fft)
+    window_power = float(np.sum(window.astype(float) ** 2))
     mel = np.empty((n_mels, n_frames), np.float32)
     chroma = np.empty((12, n_frames), np.float32)
     power = np.empty(n_frames, np.float32)
+    # Zero padding at both ends, as a centred STFT with constant padding.
+    padded = np.pad(y, (half, half + hop_length))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length][:n_frames]
     for b0 in range(0, n_frames, block_frames):
-        nb = min(block_frames, n_frames - b0)
-        # Samples of this block's frames; zero padding only where they pass the signal's
-        # ends (same as centring with constant padding, without copying the whole signal).
-        a, z = b0 * hop_length - half, (b0 + nb - 1) * hop_length + half
-        seg = y[max(a, 0) : min(z, len(y))]
-        if a < 0 or z > len(y):
-            seg = np.pad(seg, (max(0, -a), max(0, z - len(y))))
-        S = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop_length, center=False))
-        S **= 2
+        S = spectral.power_frames(frames[b0 : b0 + block_frames], window)
+        nb = S.shape[1]
         mel[:, b0 : b0 + nb] = melfb @ S
         chroma[:, b0 : b0 + nb] = chromafb @ S
         # Parseval: mean-square of the windowed frame; ×2 for the one-sided spectrum.
@@ -139,7 +145,7 @@ def compute_features(
     flux = np.diff(np.maximum(mel_db, -flux_range_db), axis=1)
     np.maximum(flux, 0.0, out=flux)
     flux = np.pad(flux, ((0, 0), (1, 0)))  # frame 0 has no predecessor
-    freqs = librosa.mel_frequencies(n_mels=n_mels, fmax=sr / 2)
+    freqs = spectral.mel_frequencies(n_mels, 0.0, sr / 2)
     bands = [freqs < low_hz, (freqs >= low_hz) & (freqs < high_hz), freqs >= high_hz]
     return Features(
         sr=sr,
@@ -172,7 +178,7 @@ def tempo_prior(bpm: np.ndarray, centre: float = 120.0, sigma_oct: float = 0.5) 
 
 def _acf(env: np.ndarray) -> np.ndarray:
     x = env - env.mean()
-    ac = librosa.autocorrelate(x)
+    ac = spectral.autocorrelate(x)
     return ac / (ac[0] + 1e-12)
 
 
@@ -268,67 +274,92 @@ def offbeat_contrast(profile: np.ndarray) -> float:
     return float((on.max() - off.max()) + (on.mean() - off.mean()))
 
 
-def downbeat_phase(
-    feats: Features, beat_frames: np.ndarray, beats_per_bar: int = 4
-) -> tuple[int, np.ndarray]:
-    """Bar phase (index of the first downbeat) whose beats carry the most kick-band onset
-    plus harmonic change (chords tend to change on the one). Returns (phase, score per phase)."""
-    n = len(beat_frames)
-    if n < 2 * beats_per_bar:
-        return 0, np.zeros(beats_per_bar)
-    z = lambda v: (v - v.mean()) / (v.std() + 1e-12)  # noqa: E731
-    kick = z(_at(feats.onset_low, beat_frames.astype(float), tol=2))
-    bounds = np.concatenate([beat_frames, [feats.n_frames]]).astype(int)
-    sync = librosa.util.sync(feats.chroma, bounds, aggregate=np.median, pad=False)[:, :n]
-    sync = sync / (np.linalg.norm(sync, axis=0, keepdims=True) + 1e-10)
-    change = np.r_[0.0, 1.0 - np.sum(sync[:, 1:] * sync[:, :-1], axis=0)]
-    strength = kick + z(change)
-    idx = np.arange(n) % beats_per_bar
-    scores = np.array([strength[idx == p].mean() for p in range(beats_per_bar)])
-    return int(np.argmax(scores)), scores
+def activation_on_grid(act: Activation, feats: Features, lag: float) -> tuple[np.ndarray, np.ndarray]:
+    """The learned beat and downbeat activations resampled onto the feature frames, moved so
+    that their peaks line up with the onset envelope's (each detector's lag compensated)."""
+    t = (feats.times() + (ACTIVATION_LAG - lag)) * act.fps
+    src = np.arange(len(act.beat))
+    return np.interp(t, src, act.beat), np.interp(t, src, act.downbeat)
 
 
-def dp_beats(
+ACT_WEIGHT = 0.25
+FAST_SPLIT_BPM = 210.0
+
+
+def beat_envelope(feats: Features, act_beat: np.ndarray, weight: float | None = None) -> np.ndarray:
+    """What the tracker follows: the spectral-flux onset envelope (scaled to mean 1/4) plus
+    the learned beat activation (0..1), equal parts. The flux is exact in time and knows
+    every genre's drums; the activation knows which onsets are beats."""
+    w = ACT_WEIGHT if weight is None else weight
+    flux = feats.onset / (4.0 * feats.onset.mean() + 1e-12)
+    return (1 - w) * flux + w * act_beat
+
+
+def local_period(
     env: np.ndarray,
-    sr: int,
-    hop_length: int,
+    fps: float,
     bpm: float,
     *,
-    tightness: float = 800.0,
-    upsample: int = 2,
-    pad_bars: int = 2,
+    window_s: float = 8.0,
+    hop_s: float = 1.0,
+    min_change: float = 0.06,
+    min_run_s: float = 8.0,
 ) -> np.ndarray:
-    """librosa's dynamic-programming beat tracker with a *fractional* beat period.
+    """Frames per beat at every frame, following tempo changes of more than `min_change`.
 
-    librosa rounds the period to whole frames (at hop 256 and 125 BPM: 41.34 -> 41, i.e. 126
-    BPM) and the tightness penalty then drags the grid off a constant-tempo song over tens of
-    seconds. We resample the envelope so that the period is an exact integer number of
-    (finer) frames, track there, and map back. Returns fractional frame positions."""
-    period = sr / hop_length * 60.0 / bpm
-    target = max(2, int(round(period * upsample)))
-    step = period / target  # original frames per resampled frame
-    grid = np.arange(0.0, len(env) - 1, step)
-    fine = np.interp(grid, np.arange(len(env)), env)
-    # The DP has no look-ahead at the ends and picks stray last beats; pad both ends with
-    # copies of the first/last bars (in phase, since the period is an exact integer here)
-    # so the end effects fall in the padding.
-    pad = pad_bars * 4 * target
-    if len(fine) >= 2 * pad:
-        fine = np.concatenate([fine[:pad], fine, fine[-pad:]])
-    else:
-        pad = 0
-    # beat_track only sees frames: choose the bpm that makes its period exactly `target`.
-    _, idx = librosa.beat.beat_track(
-        onset_envelope=fine,
-        sr=sr,
-        hop_length=hop_length,
-        bpm=sr / hop_length * 60.0 / target,
-        tightness=tightness,
-        trim=True,
-    )
-    idx = idx - pad
-    idx = idx[(idx >= 0) & (idx < len(grid))]
-    return grid[idx]
+    In `window_s` windows the metrical salience picks the best period within 0.8-1.25x the
+    song's (a 2/3 or 3/4 impostor stays out of reach); a 7-window median removes outliers. Where the local tempo is within `min_change`
+    of the song's, or differs for less than `min_run_s`, the song's period is kept (a
+    constant-tempo song stays exactly constant)."""
+    n = len(env)
+    period = fps * 60.0 / bpm
+    win, hop = int(window_s * fps), int(hop_s * fps)
+    if n < 2 * win:
+        return np.full(n, period)
+    centres, local = [], []
+    lags = np.arange(int(0.8 * period), int(np.ceil(1.25 * period)) + 1)
+    weights = ((0.5, 1.0), (1, 1.0), (2, 1.0), (1 / 3, -1.0), (2 / 3, -1.0))
+    for a in range(0, n - win + 1, hop):
+        ac = _acf(env[a : a + win])
+        sal = sum(w * _acf_at(ac, lags * k) for k, w in weights)
+        k = int(np.argmax(sal))
+        best = float(lags[k])
+        if 0 < k < len(sal) - 1:
+            p, q, r = sal[k - 1 : k + 2]
+            d = p - 2 * q + r
+            best += 0.5 * (p - r) / d if d < 0 else 0.0
+        centres.append(a + win / 2)
+        local.append(best)
+    local = np.asarray(local)
+    smooth = np.array([np.median(local[max(0, i - 3) : i + 4]) for i in range(len(local))])
+    # Keep a change only where it lasts `min_run_s` (a new section's tempo, not a fill).
+    changed = np.abs(np.log(smooth / period)) >= np.log1p(min_change)
+    edges = np.flatnonzero(np.diff(np.r_[0, changed.astype(int), 0]))
+    keep = np.zeros_like(changed)
+    for a, b in zip(edges[0::2], edges[1::2]):
+        if (b - a) * hop_s >= min_run_s:
+            keep[a:b] = True
+    return np.interp(np.arange(n), centres, np.where(keep, smooth, period))
+
+
+def _track_padded(env: np.ndarray, period: np.ndarray, tightness: float) -> np.ndarray:
+    """Beat frames from the DP. It has no look-ahead at the ends and picks stray beats
+    there, so both ends are padded with copies of the first / last two bars (a whole number
+    of beats, so in phase) and the beats that fall in the padding are dropped."""
+    head, tail = int(round(8 * period[0])), int(round(8 * period[-1]))
+    if len(env) < 2 * max(head, tail):
+        return beat_dp.track(env, period, tightness).astype(float)
+    padded = np.r_[env[:head], env, env[-tail:]]
+    beats = beat_dp.track(padded, np.r_[period[:head], period, period[-tail:]], tightness) - head
+    return beats[(beats >= 0) & (beats < len(env))].astype(float)
+
+
+def _shift_half(frames: np.ndarray, n_frames: int) -> np.ndarray:
+    """The grid moved by half a beat (both ends extrapolated by one beat)."""
+    mids = 0.5 * (frames[:-1] + frames[1:])
+    first = mids[0] - (frames[1] - frames[0])
+    last = mids[-1] + (frames[-1] - frames[-2])
+    return np.r_[[first] if first >= 0 else [], mids, [last] if last < n_frames else []]
 
 
 def track_beats(
@@ -336,45 +367,74 @@ def track_beats(
     sr: int = 22050,
     *,
     feats: Features | None = None,
+    act: Activation | None = None,
     tightness: float = 800.0,
     prior_centre: float = 120.0,
     prior_sigma_oct: float = 0.5,
     beats_per_bar: int = 4,
     lag: float = DETECTOR_LAG,
 ) -> BeatGrid:
-    """Beats, downbeats and tempo of `y` (mono float). Pass `feats` to reuse features."""
+    """Beats, downbeats, tempo and beat confidence of `y` (mono float, 22050 Hz).
+
+    Pass `feats` and `act` to reuse features (both are computed from `y` otherwise)."""
     if feats is None:
         feats = compute_features(y, sr)
-    hop = feats.hop_length
-    env = feats.onset
+    if act is None:
+        act = beat_activation(y, sr)
+    hop, fps = feats.hop_length, feats.sr / feats.hop_length
     empty = BeatGrid(np.zeros(0), np.zeros(0), 0.0)
-    if not np.any(env > 0):
+    if not np.any(feats.onset > 0):
         return empty
+    act_beat, act_down = activation_on_grid(act, feats, lag)
+    env = beat_envelope(feats, act_beat)
     tempo, cands = estimate_tempo(
         env, feats.sr, hop, prior_centre=prior_centre, prior_sigma_oct=prior_sigma_oct
     )
-    frames = dp_beats(env, feats.sr, hop, tempo, tightness=tightness)
+    period = local_period(env, fps, tempo)
+    split = 2 * tempo <= FAST_SPLIT_BPM
+    frames = _track_padded(env, period / 2 if split else period, tightness)
+    if len(frames) < 4:
+        return empty
+    if split:
+        # Tracked twice as fast (a fast song's every beat, a slower song's eighths): count
+        # the half that holds the downbeats (the kick and the "1", not the snare's
+        # backbeat). One choice for the whole song, where a grid tracked at half speed
+        # could slip from one half to the other.
+        cues = downbeat_cues(act_down, feats.onset_low, feats.chroma, feats.mel_db, frames)
+        phase, _ = bar_phase(cues, beats_per_bar)
+        frames = frames[phase % 2 :: 2]
+        contrast = offbeat_contrast(bar_slot_profile(feats.onset_bands, frames))
+    else:
+        contrast = offbeat_contrast(bar_slot_profile(feats.onset_bands, frames))
+        if contrast < 0:  # locked on the off-beat: move half a beat
+            frames = _shift_half(frames, feats.n_frames)
+    frames = frames[_sounding(feats, frames)]
     if len(frames) < 2:
         return empty
-    contrast = offbeat_contrast(bar_slot_profile(feats.onset_bands, frames))
-    if contrast < 0:  # locked on the off-beat: move half a beat (extrapolate both ends)
-        mids = 0.5 * (frames[:-1] + frames[1:])
-        first = mids[0] - (frames[1] - frames[0])
-        last = mids[-1] + (frames[-1] - frames[-2])
-        frames = np.r_[[first] if first >= 0 else [], mids, [last] if last < feats.n_frames else []]
-    times = np.maximum(frames * hop / feats.sr - lag, 0.0)
-    ibi = np.median(np.diff(times))
-    tempo = float(60.0 / ibi) if ibi > 0 else tempo
-    phase, _ = downbeat_phase(feats, np.rint(frames).astype(int), beats_per_bar)
+    cues = downbeat_cues(act_down, feats.onset_low, feats.chroma, feats.mel_db, frames)
+    phase, _ = bar_phase(cues, beats_per_bar)
+    times = np.maximum(frames / fps - lag, 0.0)
+    # The tempo the grid follows (refined on the bar-level autocorrelation), not the beats'
+    # spacing, which moves in 6 ms steps.
+    counted = np.interp(frames, np.arange(len(period)), period)
     strength = _at(env, frames)
-    strength = strength / (strength.max() + 1e-12)
     return BeatGrid(
         beats=times,
         downbeats=times[phase::beats_per_bar],
-        tempo=tempo,
-        beat_strength=strength,
+        tempo=float(60.0 * fps / np.median(counted)),
+        beat_strength=strength / (strength.max() + 1e-12),
         first_downbeat=phase,
         beats_per_bar=beats_per_bar,
         tempo_candidates=cands,
         offbeat_contrast=contrast,
+        confidence=beat_confidence(feats.onset, frames),
     )
+
+
+def _sounding(feats: Features, frames: np.ndarray, floor_db: float = -60.0) -> np.ndarray:
+    """Mask of beats where the song is not silent (within 0.2 s): the tracker's grid runs
+    through a quiet intro but not through digital silence before or after the music."""
+    loud = feats.rms_db > max(floor_db, float(feats.rms_db.max()) - 70.0)
+    reach = int(0.2 * feats.sr / feats.hop_length)
+    near = np.convolve(loud.astype(float), np.ones(2 * reach + 1), mode="same") > 0
+    return near[np.clip(np.rint(frames).astype(int), 0, len(near) - 1)]

@@ -15,9 +15,9 @@ loud master compare by shape. (The 2020 system averaged over frequency bands ins
 
 from __future__ import annotations
 
-import librosa
 import numpy as np
 
+from choleor.audio import spectral
 from choleor.audio.beats import BeatGrid, Features, compute_features
 
 N_MFCC = 13
@@ -67,7 +67,7 @@ def _vector(feats: Features, mfcc: np.ndarray, beats9: np.ndarray) -> np.ndarray
     sixteenth = (onset[near(0.25)].sum() + onset[near(0.75)].sum()) / tot
     peaks = []
     if len(onset) > 25:
-        peaks = librosa.util.peak_pick(
+        peaks = spectral.peak_pick(
             onset, pre_max=3, post_max=3, pre_avg=10, post_avg=10, delta=0.5 * onset.std() + 1e-9, wait=4
         )
     rhythm = [
@@ -88,7 +88,7 @@ def _vector(feats: Features, mfcc: np.ndarray, beats9: np.ndarray) -> np.ndarray
 
 def song_mfcc(feats: Features, n_mfcc: int = N_MFCC) -> np.ndarray:
     """MFCCs from the song's log-mel (no second STFT)."""
-    return librosa.feature.mfcc(S=feats.mel_db, n_mfcc=n_mfcc)
+    return spectral.mfcc(feats.mel_db, n_mfcc)
 
 
 def music_vector(y: np.ndarray, sr: int, beats9: np.ndarray, feats: Features | None = None) -> np.ndarray:

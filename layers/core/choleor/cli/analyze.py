@@ -42,6 +42,8 @@ def run(args) -> int:
     out = {
         "duration": float(result.duration),
         "tempo": float(result.grid.tempo),
+        "beat_confidence": float(result.beat_confidence),
+        "steady_beat": bool(result.steady_beat),
         "beats": [float(b) for b in result.grid.beats],
         "downbeats": [float(b) for b in result.grid.downbeats],
         "segments": [
@@ -59,8 +61,10 @@ def run(args) -> int:
     else:
         print(
             f"{path.name}: {out['duration']:.1f} s, {out['tempo']:.1f} BPM, {len(out['beats'])} beats, "
-            f"{len(out['segments'])} segments of 8 beats"
+            f"{len(out['segments'])} segments of 8 beats, beat confidence {out['beat_confidence']:.2f}"
         )
+        if not out["steady_beat"]:
+            print("  no steady beat here: the grid below is a guess, not a count")
         for s in out["segments"]:
             print(f"  {s['index']:3d}  {s['start']:8.3f} – {s['end']:8.3f} s")
     return 0
