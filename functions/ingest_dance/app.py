@@ -1,8 +1,7 @@
 """Lambda handler: ingest one dance video (a job; redelivery is harmless)."""
 
-from choleor.jobs.runner import run_job
+from choleor.usecases import jobs
 
 
 def handler(event, context):
-    job = run_job(event["job_id"])
-    return {"job_id": job.id, "status": job.status}
+    return jobs.run(event["job_id"])

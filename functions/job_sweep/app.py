@@ -1,7 +1,7 @@
 """Lambda handler on a schedule: re-dispatch jobs whose worker died (lease expired)."""
 
-from choleor.jobs import dispatch
+from choleor.usecases import jobs
 
 
 def handler(event, context):
-    return {"redispatched": dispatch.sweep(dispatch.current().submit)}
+    return jobs.sweep()

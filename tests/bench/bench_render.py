@@ -67,13 +67,13 @@ def plan_over(clips: list, beats: list[float], song: Path, count: int):
 
 def child_render(folder: Path, out: Path) -> None:
     """Runs in the child: build the 30 s plan from the takes in `folder`, render it, report."""
-    from choleor.render import render
+    from choleor.render import render_video
     from tests.integration.render_clips import DATA, song_beats
 
     clips = [_clip(folder, name) for name in TAKES]
     plan = plan_over(clips, song_beats(SONG_30S), DATA / "beats" / SONG_30S, 8)
     before = _cpu_seconds()
-    result = render(plan, out)
+    result = render_video(plan, out)
     print(
         json.dumps(
             {

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -20,6 +21,17 @@ def ffprobe(url_or_path: str) -> dict:
         check=True,
     )
     return json.loads(out.stdout)
+
+
+def wait_pieces(cid: str, n: int, timeout: float = 600.0) -> list[str]:
+    """The piece files the picks queued, once all `n` are there."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        keys = objects.list_keys(f"renders/{cid}/pieces/")
+        if len(keys) >= n:
+            return keys
+        time.sleep(0.5)
+    raise AssertionError(f"{n} pieces of {cid} were not rendered in {timeout:.0f} s: {keys}")
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +76,14 @@ def test_the_video_is_h264_aac_of_the_interval(api, picked, tmp_path):
 
 
 def test_a_deleted_source_fails_the_render_clearly(api, library, ready_song, tmp_path):
-    from choleor.renders import _cache_dir
+    from choleor.videos import _cache_dir
 
     r = requests.post(
         f"{api}/api/choreographies", json={"song_id": ready_song, "start": 12, "end": 26}, timeout=10
     ).json()
     cid, h = r["id"], {"X-Choreo-Token": r["token"]}
     done = requests.post(f"{api}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60).json()
+    wait_pieces(cid, len(done["segments"]))  # nothing is downloading into the cache any more
     victim = records.get("moves", {"id": done["segments"][0]["move_id"]})
     key = records.get("sources", {"id": victim["source_id"]})["upload_key"]
     backup = objects.download(key, tmp_path / "backup.mp4")

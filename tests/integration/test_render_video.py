@@ -16,7 +16,7 @@ import soundfile
 
 from choleor.errors import NotFound
 from choleor.pose.video import read_frames
-from choleor.render import Clip, Piece, RenderSettings, build_plan, join_pieces, render, render_piece
+from choleor.render import Clip, Piece, RenderSettings, build_plan, join_pieces, render_piece, render_video
 from tests.integration.render_clips import DATA, clip_from_take, song_beats, take
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def plan(takes):
 def rendered(plan, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("render") / "choreo.mp4"
     seen = []
-    result = render(plan, out, progress=lambda done, total: seen.append((done, total)))
+    result = render_video(plan, out, progress=lambda done, total: seen.append((done, total)))
     assert result.output == out and result.frames == plan.frame_count
     assert result.cuts == pytest.approx(tuple(plan.cuts[1:-1]))
     assert seen[-1] == (plan.frame_count, plan.frame_count)
@@ -183,7 +183,7 @@ def test_missing_source_names_the_clip_and_leaves_no_file(plan, tmp_path):
     broken = build_plan(pieces, plan.song_audio_path, *plan.interval, plan.settings)
     out = tmp_path / "out" / "choreo.mp4"
     with pytest.raises(NotFound, match="salsa-turn-7"):
-        render(broken, out)
+        render_video(broken, out)
     with pytest.raises(NotFound, match="salsa-turn-7"):
         render_piece(broken, 2, tmp_path / "out" / "piece2.mp4")  # its fade-in shows piece 1
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
@@ -200,5 +200,5 @@ def test_a_failed_render_keeps_the_previous_output(plan, tmp_path):
         plan.settings,
     )
     with pytest.raises(NotFound):
-        render(broken, out)
+        render_video(broken, out)
     assert out.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["choreo.mp4"]

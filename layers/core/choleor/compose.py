@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import songs
 from .config import Limits
 from .errors import BadInput
 from .library import catalog
@@ -23,26 +24,21 @@ from .recommend.repeats import music_repeats
 def interval_segments(path: str | Path, start: float | None, end: float | None):
     """Analyse a song file; returns (analysis, segment features of [start, end])."""
     from .audio.analysis import analyze_file
-    from .audio.segments import segments_for
 
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"no such file: {path}")
     limits = Limits()
     song = analyze_file(path, max_bytes=limits.max_upload_bytes, max_seconds=limits.max_song_seconds)
-    segs = segments_for(song.grid, start, end)
-    if not segs:
-        raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
     unit = {round(u.start, 6): i for i, u in enumerate(song.segments)}
-    feats = [
-        SegmentFeatures(
-            index=k,
-            beats=np.asarray(s.beats, float),
-            music=song.vectors[unit[round(s.start, 6)]],
-            energy=song.energy[unit[round(s.start, 6)]],
+    feats = []
+    for k, s in enumerate(songs.interval(song.grid, start, end)):
+        row = unit[round(s["start"], 6)]
+        feats.append(
+            SegmentFeatures(
+                index=k, beats=np.asarray(s["beats"], float), music=song.vectors[row], energy=song.energy[row]
+            )
         )
-        for k, s in enumerate(segs)
-    ]
     return song, feats
 
 

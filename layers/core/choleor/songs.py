@@ -14,13 +14,12 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
-
 from .config import Limits
-from .errors import BadInput, ChoreError, Conflict, NotFound, TooLarge
+from .errors import BadInput, ChoreError, Conflict, NotFound
 from .jobs import dispatch, store
 from .jobs.registry import register
 from .storage import objects, records
+from .uploads import check_size
 
 AWAITING, ANALYZING, READY = "awaiting_upload", "analyzing", "ready"
 UPLOAD_PREFIX = "uploads/songs/"
@@ -43,14 +42,7 @@ def create(
     filename = (filename or "").strip()
     if not filename:
         raise BadInput("a song needs a file name (for example song.mp3)")
-    if size is not None:
-        if size <= 0:
-            raise BadInput("the file is empty")
-        if size > limits.max_upload_bytes:
-            raise TooLarge(
-                f"the file is {size / 2**20:.0f} MB; songs can be at most "
-                f"{limits.max_upload_bytes / 2**20:.0f} MB"
-            )
+    check_size(size, limits.max_upload_bytes, "songs")
     song_id = uuid.uuid4().hex[:16]
     key = _upload_key(song_id, filename)
     ctype = objects.content_type_for(filename)
@@ -123,13 +115,7 @@ def start_analysis(song_id: str, limits: Limits | None = None) -> store.Job:
     if head is None:
         raise Conflict("the song's file has not been uploaded yet")
     try:
-        if head["size"] == 0:
-            raise BadInput("the file is empty")
-        if head["size"] > limits.max_upload_bytes:
-            raise TooLarge(
-                f"the file is {head['size'] / 2**20:.0f} MB; songs can be at most "
-                f"{limits.max_upload_bytes / 2**20:.0f} MB"
-            )
+        check_size(head["size"], limits.max_upload_bytes, "songs")
     except ChoreError as exc:
         raise _reject(rec, exc) from None
     job_id = f"analyze-{song_id}-{uuid.uuid4().hex[:6]}"
@@ -212,6 +198,8 @@ def list_ready() -> list[dict]:
 
 def stored_grid(doc: dict):
     """The BeatGrid of a stored analysis (downbeats located among the beats)."""
+    import numpy as np  # here, not at the top: the API reads song records without the numpy stack
+
     from .audio.beats import BeatGrid
 
     beats = np.asarray(doc["beats"], dtype=float)
@@ -220,21 +208,35 @@ def stored_grid(doc: dict):
     return BeatGrid(beats=beats, downbeats=downbeats, tempo=float(doc["tempo"]), first_downbeat=first)
 
 
-def segments(song_id: str, start: float | None = None, end: float | None = None) -> list[dict]:
-    """The 8-beat segments of [start, end] (snapped to the grid), each with its 9 beat times."""
+def interval(
+    grid, start: float | None = None, end: float | None = None, allow_empty: bool = False
+) -> list[dict]:
+    """The 8-beat segments of [start, end] snapped to `grid` (of the whole song without an interval),
+    each with its 9 beat times."""
     from .audio.segments import segments_for
 
-    doc = analysis(song_id)
     if start is not None and end is not None and end <= start:
         raise BadInput("the interval must end after it starts")
-    grid = stored_grid(doc)
     segs = segments_for(grid, start, end)
-    if not segs:
+    if not segs and not allow_empty:
         raise BadInput("the interval is shorter than one 8-beat segment; choose a longer part of the song")
     return [
         {"index": s.index, "start": float(s.start), "end": float(s.end), "beats": [float(b) for b in s.beats]}
         for s in segs
     ]
+
+
+def segments(song_id: str, start: float | None = None, end: float | None = None) -> list[dict]:
+    """The 8-beat segments of [start, end] of a stored song."""
+    return interval(stored_grid(analysis(song_id)), start, end)
+
+
+def song_of_upload(key: str) -> str | None:
+    """The song whose uploaded file is stored at `key` (an S3 event names the key), else None."""
+    song_id, _, name = key.removeprefix(UPLOAD_PREFIX).partition("/")
+    if not key.startswith(UPLOAD_PREFIX) or not song_id or "/" in name or not name.startswith("original"):
+        return None
+    return song_id
 
 
 def audio_url(song_id: str) -> str:

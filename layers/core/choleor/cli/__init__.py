@@ -7,14 +7,11 @@ results meant for programs go to stdout as JSON with --json.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 
 from ..errors import ChoreError
 from . import commands
-
-EXIT_USAGE = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,11 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def emit(obj) -> None:
-    json.dump(obj, sys.stdout, indent=None, separators=(",", ":"))
-    sys.stdout.write("\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ChoreError as exc:
-        print(f"choleor {args.command}: {exc.message}", file=sys.stderr)
+        action = getattr(args, f"{args.command}_command", None)  # e.g. `edge send`
+        print(f"choleor {args.command}{' ' + action if action else ''}: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

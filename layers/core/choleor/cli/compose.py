@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
-from .. import config
 from ..errors import BadInput
-from ..stack import session
+from ..usecases import compose, system
+from .output import emit
 
 
 def _song_args(p) -> None:
@@ -40,24 +38,10 @@ def register(sub) -> None:
 
 
 def run_compose(args) -> int:
-    from .. import compose
-    from . import emit
-
     if not args.plan_only and not args.output:
         raise BadInput("give -o OUT.mp4 to render, or --plan-only for the plan alone")
-    started = time.perf_counter()
-    _, segs = compose.interval_segments(args.song, args.start, args.end)
-    with session.storage(config.data_dir(args.data)):
-        index = compose.catalog.load_index()
-        out = compose.plan(index, segs)
-        out.pop("picks")
-        out["plan_seconds"] = round(time.perf_counter() - started, 2)
-        if not args.plan_only:
-            from pathlib import Path
-
-            from ..renders import render_song_file
-
-            out.update(render_song_file(Path(args.song), out["segments"], Path(args.output)))
+    with system.storage(args.data):
+        out = compose.compose_file(args.song, args.start, args.end, None if args.plan_only else args.output)
     if args.json:
         emit(out)
     else:
@@ -68,12 +52,8 @@ def run_compose(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from .. import compose
-    from . import emit
-
-    _, segs = compose.interval_segments(args.song, args.start, args.end)
-    with session.storage(config.data_dir(args.data)):
-        table = compose.evaluate(compose.catalog.load_index(), segs)
+    with system.storage(args.data):
+        table = compose.evaluate_file(args.song, args.start, args.end)
     if args.json:
         emit(table)
         return 0

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import signal
-import sys
 import threading
-import time
-from pathlib import Path
 
-from .. import config
-from ..stack import session
+from ..usecases import edge, system
+from .output import emit, say
 
 DEFAULT_BROKER = "127.0.0.1:1883"
 
@@ -80,156 +76,57 @@ def register(sub) -> None:
     sync.set_defaults(func=run_sync)
 
 
-def _host_port(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return (host or "127.0.0.1"), int(port or 1883)
-
-
 def run_device(args) -> int:
-    from ..edge.bus import IpcBus, MqttBus
-    from ..edge.cloud import CloudTarget
-    from ..edge.device import Device
-    from ..edge.sync import Syncer, sync_forever
-
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    data = config.data_dir(args.data)
-    with session.storage(data):
-        if args.ipc:
-            bus, where = IpcBus(iot_core=not args.no_iot_core), "Greengrass IPC"
-        else:
-            host, port = _host_port(args.broker or DEFAULT_BROKER)
-            bus = MqttBus(host, port, client_id=f"choleor-device-{args.device}", persistent=True)
-            bus.connect(timeout=60)
-            where = f"mqtt://{host}:{port}"
-        device = Device(bus, args.device, data, workers=args.workers).start()
-        target = CloudTarget.from_env()
-        if target and args.sync_every > 0:
-            threading.Thread(
-                target=sync_forever,
-                args=(Syncer(target, data), stop, args.sync_every),
-                name="edge-sync",
-                daemon=True,
-            ).start()
-        print(f"device {args.device} listening on {where} (Ctrl-C to stop)", flush=True)
-        stop.wait()
-        device.stop()
-        if not args.ipc:
-            bus.close()
+    broker = None if args.ipc else (args.broker or DEFAULT_BROKER)
+    with system.storage(args.data) as data:
+        edge.run_device(
+            args.device,
+            data,
+            stop,
+            broker=broker,
+            iot_core=not args.no_iot_core,
+            workers=args.workers,
+            sync_every=args.sync_every,
+            say=lambda line: print(line, flush=True),
+        )
     return 0
-
-
-def default_job_id(kind: str, digest: str, style: str) -> str:
-    return f"{kind.replace('.', '-')}-{hashlib.sha1(f'{kind}|{digest}|{style}'.encode()).hexdigest()[:16]}"
 
 
 def run_send(args) -> int:
-    from ..edge import events_topic, jobs_topic
-    from ..edge.bus import MqttBus
-    from ..edge.files import send_file
-    from . import emit
-
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"choleor edge send: no such file: {path}", file=sys.stderr)
-        return 1
-    host, port = _host_port(args.broker)
-    try:
-        bus = MqttBus(host, port).connect()
-    except ConnectionError as exc:
-        print(f"choleor edge send: {exc}", file=sys.stderr)
-        return 1
-    deadline = time.monotonic() + args.timeout
-    try:
-        if args.kind == "source.ingest":
-
-            def sent(i: int, n: int) -> None:
-                if i == n or i % 64 == 0:
-                    print(f"sending {path.name}: {i}/{n} chunks", file=sys.stderr, flush=True)
-
-            file_id = send_file(bus, args.device, path, timeout=args.timeout, progress=sent)
-            params = {"file_id": file_id, "style": args.style, "filename": path.name}
-            if args.title:
-                params["title"] = args.title
-            digest = file_id
-        else:
-            params = json.loads(path.read_text())
-            digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
-        job_id = args.job_id or default_job_id(args.kind, digest, args.style)
-        final = _await_job(bus, args.device, args.kind, job_id, params, deadline, jobs_topic, events_topic)
-    except TimeoutError as exc:
-        print(f"choleor edge send: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        bus.close()
-    if final is None:
-        print(
-            f"choleor edge send: no result from device {args.device} within {args.timeout:.0f} s",
-            file=sys.stderr,
-        )
-        return 1
-    if final["status"] != "done":
-        print(f"choleor edge send: {final.get('error') or 'the job failed'}", file=sys.stderr)
-        return 1
+    out = edge.send(
+        args.broker,
+        args.device,
+        args.kind,
+        args.file,
+        style=args.style,
+        title=args.title,
+        job_id=args.job_id,
+        timeout=args.timeout,
+        say=say,
+    )
+    result = out["result"]
     if args.json:
-        emit(
-            {
-                "job_id": job_id,
-                **(
-                    final.get("result")
-                    if isinstance(final.get("result"), dict)
-                    else {"result": final.get("result")}
-                ),
-            }
-        )
+        emit({"job_id": out["job_id"], **(result if isinstance(result, dict) else {"result": result})})
     else:
-        print(f"job {job_id} done: {json.dumps(final.get('result'))[:300]}")
+        print(f"job {out['job_id']} done: {json.dumps(result)[:300]}")
     return 0
 
 
-def _await_job(
-    bus, device: str, kind: str, job_id: str, params: dict, deadline: float, jobs_topic, events_topic
-) -> dict | None:
-    """Publish the job and print its progress until its final event (or the deadline)."""
-    final: dict = {}
-    ended = threading.Event()
-
-    def on_event(topic: str, ev: dict) -> None:
-        if ev.get("job_id") != job_id:
-            return
-        if ev.get("status") in ("done", "failed"):
-            final.update(ev)
-            ended.set()
-        else:
-            print(
-                f"{float(ev.get('progress') or 0) * 100:5.1f}%  {ev.get('message', '')}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    bus.subscribe(events_topic(device), on_event)
-    bus.publish(jobs_topic(device, kind), {"job_id": job_id, "params": params})
-    ended.wait(max(0.0, deadline - time.monotonic()))
-    return final or None
-
-
 def run_sync(args) -> int:
-    from ..edge.sync import sync_once
-    from . import emit
-
-    data = config.data_dir(args.data)
-    with session.storage(data):
-        report = sync_once(data)
+    with system.storage(args.data) as data:
+        report = edge.sync(data)
     if args.json:
-        emit(report.as_dict())
+        emit(report)
     else:
         print(
-            f"synced {report.sources} sources and {report.renders} renders: {report.objects} objects "
-            f"and {report.records} records uploaded, {report.skipped} items already synced, "
-            f"{report.pending} left for later"
+            f"synced {report['sources']} sources and {report['renders']} renders: {report['objects']} objects "
+            f"and {report['records']} records uploaded, {report['skipped']} items already synced, "
+            f"{report['pending']} left for later"
         )
-    if report.error:
-        print(f"choleor edge sync: {report.error} (nothing lost: the next pass goes on)", file=sys.stderr)
+    if report["error"]:
+        say(f"choleor edge sync: {report['error']} (nothing lost: the next pass goes on)")
         return 1
     return 0

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import config
-from ..stack import session
+from ..usecases import library, system
+from .output import emit, progress
 
 
 def register(sub) -> None:
@@ -46,11 +46,8 @@ def register(sub) -> None:
 
 
 def run_ingest(args) -> int:
-    from ..library import sources
-    from . import emit
-
-    with session.storage(config.data_dir(args.data)):
-        result = sources.ingest_local(args.video, style=args.style, title=args.title)
+    with system.storage(args.data):
+        result = library.ingest_file(args.video, style=args.style, title=args.title)
     if args.json:
         emit(result)
     else:
@@ -65,11 +62,8 @@ def run_ingest(args) -> int:
 
 
 def run_stats(args) -> int:
-    from ..library import sources
-    from . import emit
-
-    with session.storage(config.data_dir(args.data)):
-        stats = sources.stats()
+    with system.storage(args.data):
+        stats = library.stats()
     if args.json:
         emit(stats)
     else:
@@ -81,18 +75,8 @@ def run_stats(args) -> int:
 
 
 def run_seed(args) -> int:
-    import sys
-
-    from ..library import seed
-    from . import emit
-
-    data = config.data_dir(args.data)
-
-    def progress(fraction: float, message: str = "") -> None:
-        print(f"{fraction * 100:5.1f}%  {message}", file=sys.stderr, flush=True)
-
-    with session.storage(data):
-        out = seed.seed(data, limit=args.limit, seconds=args.seconds, jobs=args.jobs, progress=progress)
+    with system.storage(args.data) as data:
+        out = library.seed(data, limit=args.limit, seconds=args.seconds, jobs=args.jobs, progress=progress)
     if args.json:
         emit(out)
     else:
@@ -104,11 +88,8 @@ def run_seed(args) -> int:
 
 
 def run_accuracy(args) -> int:
-    from ..library import seed
-    from . import emit
-
-    with session.storage(config.data_dir(args.data)):
-        rows = seed.pose_accuracy()
+    with system.storage(args.data):
+        rows = library.pose_accuracy()
     if args.json:
         emit(rows)
         return 0

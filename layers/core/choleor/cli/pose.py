@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from ..errors import BadInput
+from ..usecases import library
 
 
 def register(sub) -> None:
@@ -34,26 +34,13 @@ def _frame_range(text: str | None) -> tuple[int, int | None] | None:
 
 
 def run(args) -> int:
-    from ..pose.estimate import estimate_video, save_npz
-
-    video = Path(args.video)
-    if not video.is_file():
-        raise BadInput(f"no such file: {args.video}")
-    out = Path(args.output)
-    if out.suffix != ".npz":
-        out = out.with_suffix(".npz")
-
-    def progress(done: int, expected: int | None) -> None:
+    def frames_done(done: int, expected: int | None) -> None:
         if sys.stderr.isatty() and done % 30 == 0:
             total = f" of {expected}" if expected else ""
             print(f"\rframe {done}{total}", end="", file=sys.stderr, flush=True)
 
-    track = estimate_video(
-        video, variant=args.model, frame_range=_frame_range(args.frames), progress=progress
-    )
+    out = library.poses(args.video, args.output, args.model, _frame_range(args.frames), frames_done)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    save_npz(track, out)
-    found = int(track.present.sum())
-    print(f"{out}: {len(track.keypoints)} frames at {track.fps:g} fps, dancer found in {found}")
+    print(f"{out['output']}: {out['frames']} frames at {out['fps']:g} fps, dancer found in {out['found']}")
     return 0

@@ -5,9 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 
-from .. import config
-from ..jobs import dispatch
-from ..stack import session
+from ..usecases import system
 
 
 def register(sub) -> None:
@@ -32,10 +30,7 @@ def run(args) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with session.storage(config.data_dir(args.data)):
-        workers = dispatch.ThreadDispatcher(args.workers, sweep_interval=args.sweep, lease=args.lease).start()
-        dispatch.set_dispatcher(workers)
+    with system.storage(args.data), system.job_workers(args.workers, sweep=args.sweep, lease=args.lease):
         print(f"{args.workers} workers running (Ctrl-C to stop)", flush=True)
         stop.wait()
-        workers.stop()
     return 0

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import ExitStack
 from typing import Any
 
-from .. import config
-from .device import Device
+from ..usecases import edge
 
 _client: Any = None
-_devices: dict[str, Device] = {}
-_storage = ExitStack()  # the local stack, entered once per container and kept
-_storage_ready = False
+_devices: dict[str, Any] = {}
 
 
 class SdkBus:
@@ -60,15 +56,9 @@ def _topic(event: dict, context: Any) -> str:
     return str(custom.get("subject", ""))
 
 
-def _device(name: str) -> Device:
-    global _storage_ready
+def _device(name: str):
     if name not in _devices:
-        if not _storage_ready:  # first call in this container: reach the local stack
-            from ..stack import session
-
-            _storage.enter_context(session.storage(config.data_dir()))
-            _storage_ready = True
-        _devices[name] = Device(SdkBus(_sdk_client()), name, config.data_dir(), sweep_interval=0)
+        _devices[name] = edge.handler_device(SdkBus(_sdk_client()), name)
     return _devices[name]
 
 

@@ -103,15 +103,16 @@ class ThreadDispatcher:
             with self._lock:
                 self._pending.discard(job_id)
                 self._running[job_id] = threading.current_thread().name
+            job = None
             try:
                 job = run_job(job_id, lease=self.lease)
-                if job.status == store.QUEUED:  # an unexpected error: try again
-                    self.submit(job_id)
             except Exception:
                 log.exception("worker could not run job %s", job_id)
             finally:
                 with self._lock:
                     self._running.pop(job_id, None)
+            if job is not None and job.status == store.QUEUED:  # an unexpected error: try again
+                self.submit(job_id)
 
     def sweep(self) -> int:
         return sweep(self.submit)

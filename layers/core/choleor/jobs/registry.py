@@ -16,7 +16,7 @@ Report = Callable[[float, str], None]
 Handler = Callable[[dict, Report], Any]
 
 _HANDLERS: dict[str, Handler] = {}
-_DEFAULT_MODULES = ("choleor.songs", "choleor.library.sources", "choleor.library.seed", "choleor.renders")
+_DEFAULT_MODULES = ("choleor.songs", "choleor.library.ingest_job", "choleor.library.seed", "choleor.videos")
 
 
 def register(kind: str) -> Callable[[Handler], Handler]:

@@ -1,29 +1,24 @@
-"""Dance sources: upload a video, ingest it into moves, list and read them.
+"""Dance sources: upload a video, start its ingest, list and read sources and moves.
 
 Records: SourcesTable (one per video) and MovesTable (one per move, mirrored
 twins included, indexed by source). Bytes: `uploads/sources/<id>/` (what was
 uploaded), `sources/<id>/` (poses and move features), `moves/<id>/thumb.jpg`.
-Move ids derive from the source id and the unit index, so an ingest that runs
-twice writes the same records. A rejected or failed video leaves nothing.
+The ingest job itself is `library.ingest_job`. A rejected or failed video
+leaves nothing.
 """
 
 from __future__ import annotations
 
 import hmac
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import numpy as np
-
-from ..config import Limits, admin_key, pose_variant
-from ..errors import BadInput, ChoreError, Conflict, Forbidden, NotFound, TooLarge
+from ..config import Limits, admin_key
+from ..errors import BadInput, ChoreError, Conflict, Forbidden, NotFound
 from ..jobs import dispatch, store
-from ..jobs.registry import register
-from ..recommend.features import mirror_id
 from ..storage import objects, records
-from . import catalog
+from ..uploads import check_size
 
 AWAITING, INGESTING, READY = "awaiting_upload", "ingesting", "ready"
 UPLOAD_PREFIX = "uploads/sources/"
@@ -50,8 +45,7 @@ def create(
     filename = (filename or "").strip()
     if not filename:
         raise BadInput("a dance video needs a file name (for example salsa.mp4)")
-    if size is not None and size > limits.max_video_bytes:
-        raise TooLarge(f"the video is {size / 2**20:.0f} MB; at most {limits.max_video_bytes / 2**20:.0f} MB")
+    check_size(size, limits.max_video_bytes, "dance videos")
     source_id = "src" + uuid.uuid4().hex[:13]
     upload_key = f"{UPLOAD_PREFIX}{source_id}/original{Path(filename).suffix.lower()[:8] or '.bin'}"
     ctype = objects.content_type_for(filename)
@@ -119,9 +113,12 @@ def start_ingest(source_id: str, key: str | None, limits: Limits | None = None) 
     head = objects.head(rec["upload_key"])
     if head is None:
         raise Conflict("the video has not been uploaded yet")
-    if head["size"] == 0:
+    limits = limits or Limits()
+    try:
+        check_size(head["size"], limits.max_video_bytes, "dance videos")
+    except ChoreError:
         remove(source_id)
-        raise BadInput("the file is empty")
+        raise
     job_id = f"ingest-{source_id}"
     try:
         records.update(
@@ -135,96 +132,6 @@ def start_ingest(source_id: str, key: str | None, limits: Limits | None = None) 
     except Conflict:
         return store.get(get_record(source_id)["job_id"])
     return dispatch.submit("source.ingest", {"source_id": source_id}, job_id=job_id)
-
-
-def store_result(source_id: str, video: Path, result, style: str) -> list[dict]:
-    """Write poses, move features, move records and thumbnails; returns the move summaries."""
-    from ..pose.estimate import save_npz
-    from .ingest import thumbnail
-
-    with tempfile.TemporaryDirectory() as tmp:
-        save_npz(result.track, Path(tmp) / "poses.npz")
-        objects.put_file(f"sources/{source_id}/poses.npz", Path(tmp) / "poses.npz")
-    catalog.save_features(source_id, [m.features for m in result.moves])
-    summaries = []
-    thumbs: dict[float, str] = {}  # frame time -> key: twins and half-time moves share one
-    for move in result.moves:
-        f = move.features
-        original_id = mirror_id(f.id) if f.mirrored else f.id
-        thumb_key = thumbs.setdefault(move.thumbnail_time, f"moves/{original_id}/thumb.jpg")
-        if thumb_key == f"moves/{original_id}/thumb.jpg" and not f.mirrored:
-            objects.put_bytes(thumb_key, thumbnail(video, move.thumbnail_time), "image/jpeg")
-        rec = {
-            "id": f.id,
-            "source_id": source_id,
-            "style": style,
-            "mirrored": f.mirrored,
-            "start": move.start,
-            "end": move.end,
-            "beats": [float(b) for b in f.beats],
-            "tempo": round(f.tempo, 2),
-            "energy": float(np.mean(f.motion_energy)),
-            "motion_energy": [float(v) for v in f.motion_energy],
-            "box_start": [float(v) for v in move.box_start],
-            "box_end": [float(v) for v in move.box_end],
-            "body_height": move.body_height,
-            "thumb_key": thumb_key,
-            "counting": move.counting,
-        }
-        records.put("moves", rec)
-        summaries.append(
-            {
-                "move_id": f.id,
-                "start": move.start,
-                "end": move.end,
-                "beats": rec["beats"],
-                "mirrored": f.mirrored,
-                "counting": move.counting,
-            }
-        )
-    return summaries
-
-
-@register("source.ingest")
-def ingest_job(params: dict, report) -> dict:
-    from .ingest import ingest_file
-
-    rec = get_record(params["source_id"])
-    source_id = rec["id"]
-    try:
-        with tempfile.TemporaryDirectory(prefix="choleor-src-") as tmp:
-            video = Path(tmp) / Path(rec["upload_key"]).name
-            report(0.01, "fetching the video")
-            objects.download(rec["upload_key"], video)
-            result = ingest_file(
-                video,
-                source_id=source_id,
-                style=rec.get("style", "unknown"),
-                variant=pose_variant(),
-                progress=report,
-                max_seconds=Limits().max_video_seconds,
-            )
-            report(0.94, "saving moves")
-            moves = store_result(source_id, video, result, rec.get("style", "unknown"))
-    except ChoreError as exc:
-        remove(source_id)
-        raise exc
-    records.update(
-        "sources",
-        {"id": source_id},
-        {
-            "status": READY,
-            "fps": result.fps,
-            "frames": result.frames,
-            "duration": result.duration,
-            "tempo": round(result.tempo, 2),
-            "n_moves": len(moves),
-            "ingested_at": time.time(),
-        },
-    )
-    report(0.97, "updating the library")
-    catalog.rebuild()
-    return {"source_id": source_id, "fps": result.fps, "frames": result.frames, "moves": moves}
 
 
 def list_sources() -> list[dict]:

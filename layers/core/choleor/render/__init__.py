@@ -2,14 +2,14 @@
 
 Pure and local: file paths in, a file out (no storage, no HTTP).
     plan = build_plan(pieces, song, start, end, RenderSettings())
-    render(plan, "out.mp4")                      # everything at once
+    render_video(plan, "out.mp4")                # everything at once
     render_piece(plan, k, "k.mp4"); join_pieces(...)   # progressive
 """
 
 from .align import Framing
+from .draw import RenderResult, render_video
 from .pieces import affected_pieces, join_pieces, render_piece
 from .plan import Clip, Layer, Piece, RenderPlan, RenderSettings, build_plan
-from .render import RenderResult, render
 
 __all__ = [
     "Clip",
@@ -22,6 +22,6 @@ __all__ = [
     "affected_pieces",
     "build_plan",
     "join_pieces",
-    "render",
     "render_piece",
+    "render_video",
 ]

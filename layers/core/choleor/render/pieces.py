@@ -17,9 +17,9 @@ from pathlib import Path
 import ffmpeg
 
 from ..errors import NotFound
+from .draw import Progress, RenderResult, encode_frames
 from .encode import atomic_output, audio_args, audio_input, run
 from .plan import RenderPlan, RenderSettings
-from .render import Progress, RenderResult, encode_frames
 
 
 def affected_pieces(plan: RenderPlan, k: int) -> list[int]:
@@ -30,7 +30,7 @@ def affected_pieces(plan: RenderPlan, k: int) -> list[int]:
 def render_piece(
     plan: RenderPlan, k: int, out_path: str | Path, progress: Progress | None = None
 ) -> RenderResult:
-    """Piece k's frames (with its incoming crossfade), video only, same encoder settings as render()."""
+    """Piece k's frames (with its incoming crossfade), video only, same encoder settings as render_video()."""
     if not 0 <= k < len(plan.pieces):
         raise IndexError(f"no piece {k} in a plan of {len(plan.pieces)}")
     return encode_frames(plan, plan.piece_frames(k), out_path, None, progress)

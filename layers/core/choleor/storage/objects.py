@@ -7,6 +7,8 @@ presigned URLs made here.
 from __future__ import annotations
 
 import mimetypes
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,9 +79,14 @@ def get_bytes(key: str) -> bytes:
 
 
 def download(key: str, path: str | Path) -> Path:
-    """Copy an object to a local file (written whole, then renamed, so no half file is left)."""
+    """Copy an object to a local file (written whole, then renamed, so no half file is left).
+
+    Each download writes its own temporary file: two jobs fetching one key at once both succeed.
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
+    fd, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
         _s3().download_file(bucket_name(), key, str(tmp))
     except (aws.ClientError, aws.BotoCoreError) as exc:

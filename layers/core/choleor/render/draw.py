@@ -103,7 +103,7 @@ def encode_frames(
     return RenderResult(Path(out_path), len(frames) / fps, len(frames), cuts, time.perf_counter() - started)
 
 
-def render(plan: RenderPlan, out_path: str | Path, progress: Progress | None = None) -> RenderResult:
+def render_video(plan: RenderPlan, out_path: str | Path, progress: Progress | None = None) -> RenderResult:
     """The whole choreography: H.264 + the song's interval as AAC, written atomically to out_path."""
     audio = audio_input(plan.song_audio_path, *plan.interval)
     return encode_frames(plan, range(plan.frame_count), out_path, audio, progress)

@@ -1,4 +1,4 @@
-"""Rendering a choreography: progressive pieces, then the final video joined without re-encoding.
+"""The video of a choreography: progressive pieces, then the final video joined without re-encoding.
 
 Piece k (segment k with its incoming crossfade) depends on the picks of
 segments k-1 and k only, so it is rendered as a job as soon as both are known,
@@ -15,15 +15,16 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from . import choreography, config
 from .errors import Conflict, NotFound
 from .jobs import dispatch
 from .jobs.registry import register
+from .render.draw import render_video
 from .render.pieces import join_pieces, render_piece
 from .render.plan import Clip, Piece, RenderSettings, build_plan
-from .render.render import render
 from .storage import objects, records
 
 SETTINGS = RenderSettings()
@@ -122,13 +123,13 @@ def _song_path(rec: dict) -> Path:
     return _local(song["upload_key"], "the song")
 
 
-def queue_pieces(rec: dict, changed: int) -> list[str]:
-    """After a pick at `changed`: queue the pieces it touches whose picks are all known."""
+def queue_pieces(choreo_id: str, changed: Iterable[int]) -> list[str]:
+    """After picks at `changed`: queue the pieces they touch whose picks are all known."""
+    rec = records.get("choreographies", {"id": choreo_id})
+    segs = rec["segments"]
     jobs = []
-    for k in (changed, changed + 1):
-        if k >= len(rec["segments"]) or not rec["segments"][k].get("move_id"):
-            continue
-        if k and not rec["segments"][k - 1].get("move_id"):
+    for k in sorted({j for c in changed for j in (c, c + 1) if j < len(segs)}):
+        if not segs[k].get("move_id") or (k and not segs[k - 1].get("move_id")):
             continue
         job_id = f"piece-{rec['id']}-{k}-{piece_key(rec, k)}"
         jobs.append(dispatch.submit("render.piece", {"choreo_id": rec["id"], "k": k}, job_id=job_id).id)
@@ -159,7 +160,7 @@ def start(choreo_id: str, token: str | None) -> dict:
             f"segment {missing + 1} (of {len(rec['segments'])}) has no move yet: pick one or use "
             f"'Fill the rest for me'"
         )
-    sig = choreography._picks_signature(rec)
+    sig = choreography.picks_signature(rec)
     job = dispatch.submit(
         "render", {"choreo_id": choreo_id, "picks": sig}, job_id=f"render-{choreo_id}-{sig}"
     )
@@ -170,7 +171,7 @@ def start(choreo_id: str, token: str | None) -> dict:
 @register("render")
 def render_job(params: dict, report) -> dict:
     rec = records.get("choreographies", {"id": params["choreo_id"]})
-    if choreography._picks_signature(rec) != params["picks"]:
+    if choreography.picks_signature(rec) != params["picks"]:
         raise Conflict("the picks changed while the video was being made; render again")
     started = time.perf_counter()
     song = _song_path(rec)
@@ -214,7 +215,7 @@ def render_job(params: dict, report) -> dict:
 
 def video(choreo_id: str, token: str | None) -> dict:
     rec = choreography.load(choreo_id, token)
-    if not rec.get("video_key") or rec.get("video_picks") != choreography._picks_signature(rec):
+    if not rec.get("video_key") or rec.get("video_picks") != choreography.picks_signature(rec):
         raise Conflict("the video is not ready yet: render it first")
     name = f"choleor-{rec.get('song_title') or 'choreography'}.mp4".replace(" ", "_")
     return {
@@ -223,17 +224,12 @@ def video(choreo_id: str, token: str | None) -> dict:
     }
 
 
-def render_file(rec: dict, out: Path, progress=None):
-    """Render a choreography record straight to a local file (command line)."""
-    return render(_plan(rec, _song_path(rec)), out, progress)
-
-
 def render_song_file(song_path: Path, segments: list[dict], out: Path, progress=None) -> dict:
     """Render picks for a local song file (`choleor compose -o`): segments carry beats and move_id."""
     started = time.perf_counter()
     pieces = [Piece(index=s["index"], beats=tuple(s["beats"]), clip=_clip(s["move_id"])) for s in segments]
     plan = build_plan(pieces, song_path, segments[0]["beats"][0], segments[-1]["beats"][-1], SETTINGS)
-    result = render(plan, out, progress)
+    result = render_video(plan, out, progress)
     return {
         "output": str(out),
         "cuts": [round(float(c), 4) for c in plan.cuts[1:-1]],

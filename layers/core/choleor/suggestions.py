@@ -1,0 +1,111 @@
+"""What the library suggests for a choreography: six candidates per segment, and auto-fill.
+
+Ranking and auto-fill come from `choleor.recommend` over the library snapshot;
+this module maps between choreography records (move ids) and index rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import choreography, songs
+from .errors import Conflict
+from .library import catalog
+from .recommend import auto, rank
+from .recommend import index as rindex
+from .recommend.features import SegmentFeatures
+from .recommend.repeats import music_repeats
+from .storage import objects, records
+
+
+def _rows(index: rindex.LibraryIndex) -> dict[str, int]:
+    cache = _rows.__dict__.setdefault("cache", {})
+    if cache.get("version") != index.version:
+        cache.clear()
+        cache.update(version=index.version, rows={str(i): r for r, i in enumerate(index.ids)})
+    return cache["rows"]
+
+
+def segment_features(rec: dict) -> list[SegmentFeatures]:
+    doc = songs.analysis(rec["song_id"])
+    out = []
+    for s in rec["segments"]:
+        unit = doc["segments"][s["unit"]] if s.get("unit", -1) >= 0 else None
+        if unit is None:
+            raise Conflict("the song's analysis changed; make a new choreography")
+        out.append(
+            SegmentFeatures(
+                index=s["index"],
+                beats=np.asarray(s["beats"], float),
+                music=np.asarray(unit["vector"], np.float32),
+                energy=np.asarray(unit["energy"], np.float32),
+            )
+        )
+    return out
+
+
+def _picked_rows(rec: dict, rows: dict[str, int]) -> list[int | None]:
+    return [rows.get(s["move_id"]) if s.get("move_id") else None for s in rec["segments"]]
+
+
+def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
+    rec = choreography.load(choreo_id, token)
+    seg = choreography.segment(rec, k)
+    k = seg["index"]
+    index = catalog.load_index()
+    rows = _rows(index)
+    feats = segment_features(rec)
+    picked = _picked_rows(rec, rows)
+    repeats = music_repeats(index, feats)
+    prev = picked[k - 1] if k > 0 else None
+    history = [r for j, r in enumerate(picked[:k]) if r is not None]
+    repeat_of = picked[repeats[k]] if k in repeats and picked[repeats[k]] is not None else None
+    found = rank.candidates(index, feats[k], prev=prev, history=history, repeats_of=repeat_of, k=n)
+    return {
+        "segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
+        "candidates": [_candidate_view(c, seg) for c in found],
+    }
+
+
+def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
+    move = records.get("moves", {"id": c.id}) or {}
+    source = records.get("sources", {"id": move.get("source_id")}) if move else None
+    seg_len = seg["end"] - seg["start"]
+    preview = None
+    if move and source:
+        preview = {
+            "video_url": objects.presign_get(source["upload_key"]),
+            "start": move["start"],
+            "end": move["end"],
+            "beats": move["beats"],
+            "mirrored": move.get("mirrored", False),
+            "rate": round((move["end"] - move["start"]) / seg_len, 4),
+        }
+    return {
+        "move_id": c.id,
+        "source_id": move.get("source_id"),
+        "source_title": (source or {}).get("title"),
+        "style": move.get("style"),
+        "mirrored": move.get("mirrored", False),
+        "kind": c.kind,
+        "score": round(c.score, 4),
+        "scores": {n: round(v, 4) for n, v in c.scores.items()},
+        "counting": int(move.get("counting", 1)),
+        "reason": c.reason
+        + ("; 16 beats of dance counted in half time" if move.get("counting") == 2 else ""),
+        "thumbnail_url": objects.presign_get(move["thumb_key"]) if move.get("thumb_key") else None,
+        "preview": preview,
+    }
+
+
+def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:
+    rec = choreography.load(choreo_id, token)
+    index = catalog.load_index()
+    rows = _rows(index)
+    feats = segment_features(rec)
+    picked = _picked_rows(rec, rows)
+    fixed = {k: r for k, r in enumerate(picked) if r is not None} if keep_picks else {}
+    path = auto.auto_choreograph(index, feats, fixed=fixed, repeats=music_repeats(index, feats))
+    for s, row in zip(rec["segments"], path):
+        s["move_id"] = str(index.ids[row])
+    return choreography.save_segments(rec)

@@ -1,0 +1,62 @@
+"""A person's dance: segments of an interval, six candidates per segment, picks, the video.
+
+A pick (or an auto-fill) queues the render of the video pieces it touches, so
+most of the video is ready by the time the person asks for it.
+"""
+
+from __future__ import annotations
+
+from .. import choreography
+
+
+def create(song_id: str, start, end) -> dict:
+    """Segments of the chosen interval, and the token that guards the choreography."""
+    return choreography.create(song_id, start, end)
+
+
+def view(choreo_id: str, token: str | None) -> dict:
+    return choreography.view(choreo_id, token)
+
+
+def candidates(choreo_id: str, token: str | None, k) -> dict:
+    """Six moves for segment k, best first, each with its reason and a preview."""
+    from .. import suggestions  # the numpy stack
+
+    return suggestions.candidates(choreo_id, token, k)
+
+
+def pick(choreo_id: str, token: str | None, k, move_id: str) -> dict:
+    """Pick a move for segment k; the pieces of the video it touches start rendering."""
+    from .. import videos  # the renderer
+
+    out = choreography.pick(choreo_id, token, k, move_id)
+    videos.queue_pieces(choreo_id, [int(k)])
+    return out
+
+
+def clear(choreo_id: str, token: str | None, k) -> dict:
+    """Take back the pick of segment k."""
+    return choreography.pick(choreo_id, token, k, None)
+
+
+def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:
+    """Pick a move for every segment (keeping the person's picks); every piece starts rendering."""
+    from .. import suggestions, videos  # the numpy stack, the renderer
+
+    out = suggestions.auto_fill(choreo_id, token, keep_picks)
+    videos.queue_pieces(choreo_id, range(len(out["segments"])))
+    return out
+
+
+def render(choreo_id: str, token: str | None) -> dict:
+    """Start the final video (pieces already rendered are reused); returns the job."""
+    from .. import videos  # the renderer
+
+    return videos.start(choreo_id, token)
+
+
+def video(choreo_id: str, token: str | None) -> dict:
+    """Where to watch and download the video made for the current picks."""
+    from .. import videos  # the renderer
+
+    return videos.video(choreo_id, token)

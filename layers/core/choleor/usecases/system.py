@@ -1,0 +1,119 @@
+"""Running Choleor: health, storage for a command, job workers, and what `serve` runs."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config
+from ..errors import ChoreError, Unavailable
+from ..jobs import dispatch, store
+from ..stack import session
+from ..stack.servers import port_is_free
+from ..storage import objects, records
+
+
+def health() -> dict:
+    """State of DynamoDB, S3 and the job workers, as a person would want to read it."""
+    out: dict = {}
+    for name, ping in (("dynamodb", records.ping), ("s3", objects.ping)):
+        try:
+            ping()
+            out[name] = {"ok": True}
+        except ChoreError as exc:
+            out[name] = {"ok": False, "error": exc.message}
+        except Exception as exc:  # health must answer even when storage is broken
+            out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    out["workers"] = dispatch.current().status()
+    out["ok"] = all(v.get("ok") for v in out.values())
+    return out
+
+
+def data_dir(override: str | None = None) -> Path:
+    """The one data directory shared by `serve` and every command."""
+    return config.data_dir(override)
+
+
+@contextmanager
+def storage(data: str | None = None) -> Iterator[Path]:
+    """Storage for a command: the environment's, else a running `serve`'s, else its own for the block.
+
+    Yields the data directory.
+    """
+    path = config.data_dir(data)
+    with session.storage(path):
+        yield path
+
+
+@contextmanager
+def job_workers(workers: int = 2, sweep: float = 10.0, lease: float = store.LEASE_SECONDS) -> Iterator[dict]:
+    """Job worker threads (and the sweeper that takes up a dead process's jobs) for the block."""
+    pool = dispatch.ThreadDispatcher(workers, sweep_interval=sweep, lease=lease).start()
+    dispatch.set_dispatcher(pool)
+    try:
+        yield pool.status()
+    finally:
+        dispatch.set_dispatcher(None)
+        pool.stop()
+
+
+@dataclass(frozen=True)
+class Serving:
+    root: Path  # the checkout: functions/api and frontend/ are served from it
+    url: str
+    data: Path
+    admin_key: str | None  # the library key kept in the data directory (None: set in the environment)
+    seeding: bool  # the default library is being built in the background
+
+
+def _admin_key(data: Path) -> str | None:
+    """A local studio's library key: kept in the data directory unless CHOLEOR_ADMIN_KEY is set."""
+    if os.environ.get("CHOLEOR_ADMIN_KEY"):
+        return None
+    path = data / "admin_key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    os.environ["CHOLEOR_ADMIN_KEY"] = path.read_text().strip()
+    return os.environ["CHOLEOR_ADMIN_KEY"]
+
+
+@contextmanager
+def serving(
+    data: str | None,
+    host: str,
+    port: int,
+    workers: int = 2,
+    seed: bool = True,
+    say: Callable[[str], None] = lambda line: None,
+) -> Iterator[Serving]:
+    """Everything `serve` runs besides its web server: the local stack, the workers, the default library."""
+    root = config.repo_root()
+    if root is None:
+        raise Unavailable(
+            "serve runs from a checkout of the repository (functions/ and frontend/ are needed)"
+        )
+    if not port_is_free(port, host):
+        raise Unavailable(f"port {port} on {host} is already in use; choose another with --port")
+    path = config.data_dir(data)
+    url = f"http://{host}:{port}/"
+    running = session.running_stack(path)
+    if running and not session.endpoints_from_env():
+        raise Unavailable(f"another choleor serve already runs on {path} (at {running.get('url', '?')})")
+    key = _admin_key(path)
+    with ExitStack() as stack:
+        if not session.endpoints_from_env():
+            say(f"starting DynamoDB Local and s3rver on {path} ...")
+            stack.enter_context(session.owned_stack(path, {"url": url}))
+        stack.enter_context(job_workers(workers))
+        seeding = False
+        if seed:
+            from ..library import seed as default_library  # the numpy stack: only when serving
+
+            seeding = default_library.start_if_empty(path) is not None
+        yield Serving(root=root, url=url, data=path, admin_key=key, seeding=seeding)
