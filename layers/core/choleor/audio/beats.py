@@ -176,23 +176,6 @@ def tempo_prior(bpm: np.ndarray, centre: float = 120.0, sigma_oct: float = 0.5) 
     return np.exp(-0.5 * (np.log2(np.asarray(bpm, dtype=float) / centre) / sigma_oct) ** 2)
 
 
-def _acf(env: np.ndarray) -> np.ndarray:
-    x = env - env.mean()
-    ac = spectral.autocorrelate(x)
-    return ac / (ac[0] + 1e-12)
-
-
-def _acf_at(ac: np.ndarray, lags: np.ndarray, tol: int = 1) -> np.ndarray:
-    """Autocorrelation at (fractional) lags, max within ±tol frames (rounding slack)."""
-    i = np.rint(lags).astype(int)
-    out = np.full(i.shape, -1.0)
-    for d in range(-tol, tol + 1):
-        j = i + d
-        ok = (j >= 0) & (j < len(ac))
-        out[ok] = np.maximum(out[ok], ac[j[ok]])
-    return out
-
-
 def tempo_salience(
     env: np.ndarray,
     sr: int,
@@ -208,10 +191,10 @@ def tempo_salience(
     bar, bar), penalised at k = 1/3, 2/3 (triplet subdivision). A 2/3-tempo impostor
     (L' = 1.5 beats) has its thirds on the real eighths and beat, so it loses clearly.
     Returns (bpm, salience, acf)."""
-    ac = _acf(env)
+    ac = spectral.acf(env)
     fps = sr / hop_length
     lags = np.arange(max(2, int(fps * 60 / max_bpm)), int(np.ceil(fps * 60 / min_bpm)) + 1)
-    sal = sum(w * _acf_at(ac, lags * k) for k, w in weights)
+    sal = sum(w * spectral.acf_at(ac, lags * k) for k, w in weights)
     return fps * 60 / lags, sal, ac
 
 
@@ -246,11 +229,6 @@ def estimate_tempo(
     return tempo, cands
 
 
-def _at(env: np.ndarray, frames: np.ndarray, tol: int = 1) -> np.ndarray:
-    """Envelope at frames, max within ±tol frames."""
-    return _acf_at(env, frames, tol)
-
-
 def bar_slot_profile(bands: np.ndarray, beat_frames: np.ndarray, slots_per_bar: int = 8) -> np.ndarray:
     """Onset strength folded onto one bar of eighth-note slots, following the tracked beats
     (so tempo drift does not smear it). Slot 2i is beat i of the grid, slot 2i+1 the point
@@ -260,7 +238,7 @@ def bar_slot_profile(bands: np.ndarray, beat_frames: np.ndarray, slots_per_bar: 
     slots[::2] = beat_frames
     slots[1::2] = 0.5 * (beat_frames[:-1] + beat_frames[1:])
     z = (bands - bands.mean(axis=1, keepdims=True)) / (bands.std(axis=1, keepdims=True) + 1e-12)
-    vals = sum(_at(zb, slots) for zb in z)
+    vals = sum(spectral.value_at(zb, slots) for zb in z)
     pos = np.arange(len(slots)) % slots_per_bar
     return np.array([vals[pos == j].mean() if np.any(pos == j) else 0.0 for j in range(slots_per_bar)])
 
@@ -320,8 +298,8 @@ def local_period(
     lags = np.arange(int(0.8 * period), int(np.ceil(1.25 * period)) + 1)
     weights = ((0.5, 1.0), (1, 1.0), (2, 1.0), (1 / 3, -1.0), (2 / 3, -1.0))
     for a in range(0, n - win + 1, hop):
-        ac = _acf(env[a : a + win])
-        sal = sum(w * _acf_at(ac, lags * k) for k, w in weights)
+        ac = spectral.acf(env[a : a + win])
+        sal = sum(w * spectral.acf_at(ac, lags * k) for k, w in weights)
         k = int(np.argmax(sal))
         best = float(lags[k])
         if 0 < k < len(sal) - 1:
@@ -417,7 +395,7 @@ def track_beats(
     # The tempo the grid follows (refined on the bar-level autocorrelation), not the beats'
     # spacing, which moves in 6 ms steps.
     counted = np.interp(frames, np.arange(len(period)), period)
-    strength = _at(env, frames)
+    strength = spectral.value_at(env, frames)
     return BeatGrid(
         beats=times,
         downbeats=times[phase::beats_per_bar],

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from choleor.audio import spectral
+
 #: Points per beat of the beat-warped envelope.
 STEPS = 24
 #: Autocorrelation that counts as a fully steady beat.
@@ -29,12 +31,11 @@ STEADY = 0.5
 
 def beat_confidence(onset: np.ndarray, frames: np.ndarray) -> float:
     """`onset`: the onset envelope; `frames`: the tracked beats (fractional frames)."""
-    from choleor.audio.beats import _acf, _acf_at
 
     if len(frames) < 9 or not np.any(onset > 0):
         return 0.0
     u = np.arange(0, len(frames) - 1, 1.0 / STEPS)
     warped = np.interp(np.interp(u, np.arange(len(frames)), frames), np.arange(len(onset)), onset)
-    ac = _acf(warped)
+    ac = spectral.acf(warped)
     lags = np.array([1, 2, 4]) * STEPS
-    return float(np.clip(np.mean(_acf_at(ac, lags[lags < len(ac)], tol=1)) / FULL, 0.0, 1.0))
+    return float(np.clip(np.mean(spectral.acf_at(ac, lags[lags < len(ac)], tol=1)) / FULL, 0.0, 1.0))

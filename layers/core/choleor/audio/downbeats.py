@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from choleor.audio import spectral
+
 
 def _z(v: np.ndarray) -> np.ndarray:
     return (v - v.mean()) / (v.std() + 1e-12)
@@ -52,15 +54,14 @@ def downbeat_cues(
 ) -> np.ndarray:
     """(4, n) z-scored cues at beat frames `frames` (fractional frame indices of the feature
     grid): downbeat activation, kick onset, harmonic change, timbre change."""
-    from choleor.audio.beats import _at
 
     chroma_b = beat_sync(chroma, frames, np.median)
     mel_b = beat_sync(mel_db, frames)
     mel_b -= mel_b.min()
     return np.stack(
         [
-            _z(_at(downbeat_act, frames, tol=2)),
-            _z(_at(kick, frames, tol=2)),
+            _z(spectral.value_at(downbeat_act, frames, tol=2)),
+            _z(spectral.value_at(kick, frames, tol=2)),
             _z(cosine_change(chroma_b, 1)),
             _z(cosine_change(mel_b, 2)),
         ]

@@ -122,3 +122,26 @@ def peak_pick(
             peaks.append(int(i))
             nxt = i + wait + 1
     return np.asarray(peaks, dtype=int)
+
+
+def acf(env: np.ndarray) -> np.ndarray:
+    """Autocorrelation of the envelope about its mean, 1 at lag 0."""
+    x = env - env.mean()
+    ac = autocorrelate(x)
+    return ac / (ac[0] + 1e-12)
+
+
+def acf_at(ac: np.ndarray, lags: np.ndarray, tol: int = 1) -> np.ndarray:
+    """Autocorrelation at (fractional) lags, max within ±tol frames (rounding slack)."""
+    i = np.rint(lags).astype(int)
+    out = np.full(i.shape, -1.0)
+    for d in range(-tol, tol + 1):
+        j = i + d
+        ok = (j >= 0) & (j < len(ac))
+        out[ok] = np.maximum(out[ok], ac[j[ok]])
+    return out
+
+
+def value_at(env: np.ndarray, frames: np.ndarray, tol: int = 1) -> np.ndarray:
+    """Envelope at frames, max within ±tol frames."""
+    return acf_at(env, frames, tol)
