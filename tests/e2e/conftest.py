@@ -7,6 +7,7 @@ downloaded. Set CHOLEOR_E2E_URL=http://127.0.0.1:PORT to run against a serve you
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -76,11 +77,14 @@ def e2e_media(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def serve(tmp_path_factory, e2e_media):
-    """The whole app on a free port with its own data dir, the library seeded through the real CLI."""
+def served(tmp_path_factory, e2e_media):
+    """The whole app on a free port with its own data dir, the library seeded through the real CLI.
+
+    Yields (url, data directory); the directory is None for a serve started elsewhere.
+    """
     external = os.environ.get("CHOLEOR_E2E_URL")
     if external:
-        yield external.rstrip("/")
+        yield external.rstrip("/"), None
         return
     from tests.media import dance_video
 
@@ -114,7 +118,7 @@ def serve(tmp_path_factory, e2e_media):
                 stdout=subprocess.DEVNULL,
                 timeout=300,
             )
-        yield url
+        yield url, data
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -127,6 +131,52 @@ def serve(tmp_path_factory, e2e_media):
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+@pytest.fixture(scope="session")
+def serve(served) -> str:
+    """The app's URL."""
+    return served[0]
+
+
+class ServeStorage:
+    """The S3 of the serve under test (its endpoints are in the data directory's stack.json)."""
+
+    def __init__(self, data: Path):
+        import boto3
+
+        stack = json.loads((data / "stack.json").read_text())
+        self.data = data
+        self.bucket = "choleor-media"
+        self.s3 = boto3.client(
+            "s3",
+            endpoint_url=stack["s3"],
+            aws_access_key_id="S3RVER",
+            aws_secret_access_key="S3RVER",
+            region_name="us-east-1",
+        )
+
+    def take_away(self, prefix: str) -> dict[str, bytes]:
+        """Remove every object under `prefix` and serve's cached copies of them; returns them."""
+        listed = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])
+        taken = {}
+        for obj in listed:
+            taken[obj["Key"]] = self.s3.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+            self.s3.delete_object(Bucket=self.bucket, Key=obj["Key"])
+            for cached in (self.data / "cache").glob(obj["Key"].replace("/", "_") + "*"):
+                cached.unlink()
+        return taken
+
+    def put_back(self, taken: dict[str, bytes]) -> None:
+        for key, body in taken.items():
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+
+
+@pytest.fixture(scope="session")
+def serve_storage(served) -> ServeStorage:
+    if served[1] is None:
+        pytest.skip("needs the storage of a serve this session started (CHOLEOR_E2E_URL is set)")
+    return ServeStorage(served[1])
 
 
 @pytest.fixture(scope="session")

@@ -172,6 +172,47 @@ def test_whole_flow_from_song_upload_to_downloaded_video(make_page, serve, song_
     assert max(watch.max_in_flight.values()) == 1
 
 
+def test_a_failed_render_says_why_and_try_again_makes_the_video(
+    make_page, serve, serve_storage, analysed_song, shots
+):
+    """The song's file goes missing from storage: the render fails and says so. Once the file is
+    back, "Try again" starts a new render, which makes the video."""
+    created = requests.post(
+        f"{serve}/api/choreographies",
+        json={"song_id": analysed_song["id"], "start": 2, "end": 12},
+        timeout=10,
+    ).json()
+    cid, token = created["id"], created["token"]
+    h = {"X-Choreo-Token": token}
+    taken = serve_storage.take_away(f"uploads/songs/{analysed_song['id']}/")
+    assert taken, "the song's file was not found in the serve's storage"
+    try:
+        requests.post(
+            f"{serve}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60
+        ).raise_for_status()
+        page, _ = make_page()
+        page.goto(f"/#/dance/{cid}/{token}/video")
+        page.locator("#result-message").filter(has_text="couldn't make the video").wait_for(timeout=300_000)
+        assert "the song is missing from storage" in page.locator("#result-message").inner_text()
+        shots(page, "06-render-failed")
+        failed = get_choreo(serve, cid, token)["render"]
+        assert failed["status"] == "failed" and "missing from storage" in failed["error"]
+        page.reload()  # reopened, the page shows the failed render from the choreography, not a new one
+        page.get_by_role("button", name="Try again").wait_for()
+        assert "the song is missing from storage" in page.locator("#result-message").inner_text()
+        assert get_choreo(serve, cid, token)["render"]["job_id"] == failed["job_id"]
+    finally:
+        serve_storage.put_back(taken)
+    page.get_by_role("button", name="Try again").click()
+    page.locator("#download").wait_for(timeout=480_000)
+    page.wait_for_function("document.querySelector('video.player').readyState >= 1", timeout=30_000)
+    assert page.locator("#result-message").inner_text().strip() == ""
+    shots(page, "06-render-tried-again")
+    done = get_choreo(serve, cid, token)
+    assert done["video_ready"] and done["render"]["status"] == "done"
+    assert done["render"]["job_id"] != failed["job_id"]
+
+
 # --- changing an earlier pick ----------------------------------------------------------------------
 
 

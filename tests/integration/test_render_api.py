@@ -72,10 +72,24 @@ def test_the_video_is_h264_aac_of_the_interval(api, picked, tmp_path):
     cuts = job["result"]["cuts"]
     boundaries = [s["start"] - done["start"] for s in done["segments"][1:]]
     assert len(cuts) == len(boundaries) and all(abs(a - b) <= 1 / 30 for a, b in zip(cuts, boundaries))
-    assert requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()["video_ready"]
+    choreo = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()
+    assert choreo["video_ready"]
+    assert choreo["render"] == {"job_id": job["id"], "status": "done", "progress": 1.0, "message": "done"}
 
 
-def test_a_deleted_source_fails_the_render_clearly(api, library, ready_song, tmp_path):
+def test_make_it_again_renders_again_from_the_finished_pieces(api, picked):
+    cid, h = picked["id"], {"X-Choreo-Token": picked["token"]}
+    first = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()["render"]
+    assert first["status"] == "done"  # the video of the test above
+    r = requests.post(f"{api}/api/choreographies/{cid}/render", headers=h, timeout=10)
+    assert r.status_code == 202 and r.json()["job"]["id"] != first["job_id"]
+    job = wait_job(api, r.json()["job"]["id"], timeout=600)
+    assert job["status"] == "done" and job["result"]["pieces_drawn"] == []
+    choreo = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()
+    assert choreo["render"]["job_id"] == job["id"] and choreo["video_ready"]
+
+
+def test_a_render_that_failed_is_tried_again_as_a_new_job(api, library, ready_song, tmp_path):
     from choleor.videos import _cache_dir
 
     r = requests.post(
@@ -98,5 +112,15 @@ def test_a_deleted_source_fails_the_render_clearly(api, library, ready_song, tmp
         assert objects.list_keys(f"renders/{cid}/") == [] or all(
             "/pieces/" in k for k in objects.list_keys(f"renders/{cid}/")
         )
+        state = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()["render"]
+        assert state["job_id"] == job["id"] and state["status"] == "failed"
+        assert "missing from storage" in state["error"]
     finally:
         objects.put_file(key, backup)
+    # "Try again": the video is back, a new job renders (from the pieces already made)
+    r = requests.post(f"{api}/api/choreographies/{cid}/render", headers=h, timeout=10)
+    assert r.status_code == 202 and r.json()["job"]["id"] != job["id"]
+    again = wait_job(api, r.json()["job"]["id"], timeout=600)
+    assert again["status"] == "done" and again["result"]["pieces_drawn"] == [], again
+    choreo = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()
+    assert choreo["render"]["status"] == "done" and choreo["video_ready"]

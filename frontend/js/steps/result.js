@@ -93,8 +93,8 @@ export async function render(main, { id, token }, { signal }) {
   try {
     const r = choreo.render;
     if (choreo.video_ready) await showVideo();
-    else if (r && (r.status === "queued" || r.status === "running")) await follow(r.job_id, r.progress);
-    else if (r && r.status === "failed") failed(new Error("the last try failed."));
+    else if (r && (r.status === "queued" || r.status === "running")) await follow(r.job_id, r.progress, r.message);
+    else if (r && r.status === "failed") failed(new Error(r.error || "the last try failed."));
     else await startRender();
   } catch (err) {
     if (err.name === "AbortError") return;

@@ -14,6 +14,7 @@ import uuid
 
 from . import songs
 from .errors import BadInput, Forbidden, NotFound
+from .jobs import store
 from .storage import objects, records
 
 
@@ -89,7 +90,7 @@ def view_record(rec: dict) -> dict:
     out = {k: rec.get(k) for k in ("id", "song_id", "song_title", "start", "end")}
     out["segments"] = segs
     out["complete"] = all(s.get("move_id") for s in rec["segments"])
-    out["render"] = rec.get("render")
+    out["render"] = render_state(rec)
     out["video_ready"] = bool(rec.get("video_key")) and rec.get("video_picks") == picks_signature(rec)
     return out
 
@@ -97,6 +98,26 @@ def view_record(rec: dict) -> dict:
 def picks_signature(rec: dict) -> str:
     """Which move each segment has: the video made for these picks is the one to show."""
     return hashlib.sha1("|".join(str(s.get("move_id")) for s in rec["segments"]).encode()).hexdigest()[:16]
+
+
+def latest_render(rec: dict) -> store.Job | None:
+    """The job of the choreography's latest render, if it has one."""
+    job_id = (rec.get("render") or {}).get("job_id")
+    try:
+        return store.get(job_id) if job_id else None
+    except NotFound:  # the pointer was written, the job never created (a crash in between)
+        return None
+
+
+def render_state(rec: dict) -> dict | None:
+    """Where the latest render stands: {job_id, status, progress, message} (+ error when it failed)."""
+    job = latest_render(rec)
+    if job is None:
+        return None
+    out = {"job_id": job.id, "status": job.status, "progress": job.progress, "message": job.message}
+    if job.status == store.FAILED:
+        out["error"] = job.error
+    return out
 
 
 def view(choreo_id: str, token: str | None) -> dict:

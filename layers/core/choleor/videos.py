@@ -15,12 +15,13 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 from . import choreography, config
 from .errors import Conflict, NotFound
-from .jobs import dispatch
+from .jobs import dispatch, store
 from .jobs.registry import register
 from .render.draw import render_video
 from .render.pieces import join_pieces, render_piece
@@ -152,7 +153,12 @@ def piece_job(params: dict, report) -> dict:
 
 
 def start(choreo_id: str, token: str | None) -> dict:
-    """Queue the final video (409 naming the first segment without a move)."""
+    """Queue the final video (409 naming the first segment without a move); returns the job.
+
+    While a render of these picks is queued or running, that job is the answer. Otherwise a new
+    job starts, so a retry after a failure, or a person asking again, really renders again;
+    the pieces already in storage are reused, so only what is missing is drawn.
+    """
     rec = choreography.load(choreo_id, token)
     missing = _first_missing(rec)
     if missing is not None:
@@ -161,11 +167,22 @@ def start(choreo_id: str, token: str | None) -> dict:
             f"'Fill the rest for me'"
         )
     sig = choreography.picks_signature(rec)
-    job = dispatch.submit(
-        "render", {"choreo_id": choreo_id, "picks": sig}, job_id=f"render-{choreo_id}-{sig}"
-    )
-    records.update("choreographies", {"id": choreo_id}, {"render": {"job_id": job.id, "picks": sig}})
-    return job.public()
+    latest = choreography.latest_render(rec)
+    if latest and latest.params.get("picks") == sig and latest.status in (store.QUEUED, store.RUNNING):
+        return latest.public()
+    job_id = f"render-{choreo_id}-{sig}-{uuid.uuid4().hex[:8]}"
+    try:  # two requests at once: the first to point the choreography at its job wins
+        records.update(
+            "choreographies",
+            {"id": choreo_id},
+            {"render": {"job_id": job_id, "picks": sig}},
+            condition="attribute_not_exists(#r) OR #r.#j = :seen",
+            names={"#r": "render", "#j": "job_id"},
+            values={":seen": (rec.get("render") or {}).get("job_id", "")},
+        )
+    except Conflict:
+        return choreography.latest_render(choreography.load(choreo_id, token)).public()
+    return dispatch.submit("render", {"choreo_id": choreo_id, "picks": sig}, job_id=job_id).public()
 
 
 @register("render")
@@ -179,6 +196,7 @@ def render_job(params: dict, report) -> dict:
     plan = _plan(rec, song)
     n = len(rec["segments"])
     video_key = f"renders/{rec['id']}/{params['picks']}.mp4"
+    drawn = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for k in range(n):
@@ -187,6 +205,7 @@ def render_job(params: dict, report) -> dict:
             if objects.exists(key):
                 objects.download(key, local)
             else:
+                drawn.append(k)
                 render_piece(
                     plan,
                     k,
@@ -209,6 +228,7 @@ def render_job(params: dict, report) -> dict:
     return {
         "video_key": video_key,
         "cuts": [float(c) for c in plan.cuts[1:-1]],
+        "pieces_drawn": drawn,  # the others were already rendered as the picks came in
         "render_seconds": round(time.perf_counter() - started, 2),
     }
 
