@@ -72,3 +72,18 @@ def test_analysis_says_when_there_is_no_steady_beat():
     y, _ = drum_track(120, dur=20.0)
     doc = analyze_array(y, SR).to_json()
     assert doc["steady_beat"] is True and doc["beat_confidence"] >= STEADY
+
+
+def test_downbeats_fall_where_the_chords_change():
+    # Drums at 112 BPM (kick 1 and 3, snare 2 and 4) under sustained chords that change on
+    # every bar's 1; the song starts on beat 3 of a bar, so phase 0 would be wrong.
+    y, onsets = drum_track(112, dur=30.0, t0=0.4)
+    bar_starts = onsets[2::4]
+    roots = [220.0, 174.6, 261.6, 196.0]
+    chords = np.zeros_like(y)
+    for k, t0 in enumerate(bar_starts):
+        chords += sig.tone_events(
+            [t0] * 3, len(y) / SR, [roots[k % 4] * r for r in (1, 1.26, 1.5)], decay=1.5
+        )
+    g = track_beats(y + 0.5 * chords, SR)
+    assert hit_share(g.downbeats, bar_starts[1:-1]) > 0.9
