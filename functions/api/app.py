@@ -28,7 +28,7 @@ def route(path: str, **kwargs):
             try:
                 return fn(*args, **kw)
             except ChoreError as exc:
-                return Response(body={"error": exc.message}, status_code=exc.status)
+                return Response(body={**exc.detail, "error": exc.message}, status_code=exc.status)
 
         return app.route(path, **kwargs)(view)
 

@@ -13,7 +13,7 @@ import time
 import uuid
 
 from . import songs
-from .errors import BadInput, Forbidden, NotFound
+from .errors import BadInput, Conflict, Forbidden, NotFound
 from .jobs import store
 from .storage import objects, records
 
@@ -39,6 +39,7 @@ def create(song_id: str, start: float, end: float) -> dict:
         "start": segs[0]["start"],
         "end": segs[-1]["end"],
         "created_at": time.time(),
+        "version": 0,
         "segments": [
             {
                 "index": k,
@@ -136,20 +137,85 @@ def segment(rec: dict, k: int) -> dict:
 
 
 # --- picks -------------------------------------------------------------------
+#
+# Every change bumps `version`. A pick changes one segment in place (DynamoDB merges picks on
+# different segments, whoever comes first); a change of several segments at once (auto-fill)
+# is written only if `version` is still the one it was computed from, so nothing it did not see
+# is ever overwritten.
+
+#: How many times a whole-choreography change is recomputed against newer state before a 409.
+RETRIES = 4
 
 
-def save_segments(rec: dict) -> dict:
-    records.update(
-        "choreographies", {"id": rec["id"]}, {"segments": rec["segments"], "updated_at": time.time()}
-    )
-    return view_record(rec)
+class Stale(Conflict):
+    """The choreography changed since it was read; the change must be made again on the new state."""
 
 
 def pick(choreo_id: str, token: str | None, k: int, move_id: str | None) -> dict:
+    """Set (or clear, with None) the move of segment k; returns the choreography after the change."""
     rec = load(choreo_id, token)
     seg = segment(rec, k)
     if move_id is not None:
         if not isinstance(move_id, str) or records.get("moves", {"id": move_id}) is None:
             raise BadInput(f"no move {move_id!r} in the library")
-    seg["move_id"] = move_id
-    return save_segments(rec)
+    path = f"#s[{seg['index']}].#m"
+    names = {"#s": "segments", "#m": "move_id", "#v": "version", "#u": "updated_at", "#id": "id"}
+    values = {":one": 1, ":now": time.time()}
+    if move_id is None:
+        expression = f"REMOVE {path} SET #u = :now ADD #v :one"
+    else:
+        expression = f"SET {path} = :m, #u = :now ADD #v :one"
+        values[":m"] = move_id
+    try:
+        after = records.update_expression(
+            "choreographies",
+            {"id": rec["id"]},
+            expression,
+            condition="attribute_exists(#id)",
+            names=names,
+            values=values,
+        )
+    except Conflict:
+        raise NotFound(f"no choreography {choreo_id}") from None
+    return view_record(after)
+
+
+def replace_segments(rec: dict, segments: list[dict]) -> dict:
+    """Write all segments at once, only if the record is still at the version `rec` was read at.
+
+    Raises `Stale` when someone changed it in between (the caller recomputes and tries again).
+    """
+    version = rec.get("version")
+    if version is None:
+        condition, values = "attribute_not_exists(#v)", {}
+    else:
+        condition, values = "#v = :seen", {":seen": version}
+    try:
+        after = records.update_expression(
+            "choreographies",
+            {"id": rec["id"]},
+            "SET #s = :segs, #u = :now ADD #v :one",
+            condition=condition,
+            names={"#s": "segments", "#u": "updated_at", "#v": "version"},
+            values={**values, ":segs": segments, ":now": time.time(), ":one": 1},
+        )
+    except Conflict:
+        raise Stale("the choreography changed while this was being worked out") from None
+    return view_record(after)
+
+
+def change_all(choreo_id: str, token: str | None, compute) -> dict:
+    """Apply `compute(rec) -> segments` as one write, recomputed on newer state after a conflict.
+
+    After RETRIES conflicts in a row the answer is a 409 carrying the current choreography.
+    """
+    for _ in range(RETRIES):
+        rec = load(choreo_id, token)
+        try:
+            return replace_segments(rec, compute(rec))
+        except Stale:
+            continue
+    raise Conflict(
+        "the choreography kept changing while this was being worked out; here it is as it stands now",
+        detail={"choreography": view(choreo_id, token)},
+    )

@@ -10,9 +10,10 @@ class ChoreError(Exception):
 
     status = 500
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, detail: dict | None = None):
         super().__init__(message)
         self.message = message
+        self.detail = detail or {}  # extra fields for the answer, e.g. the current state on a 409
 
 
 class BadInput(ChoreError):

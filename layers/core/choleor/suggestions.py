@@ -99,13 +99,16 @@ def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
 
 
 def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:
-    rec = choreography.load(choreo_id, token)
+    """A move for every segment, keeping the person's picks; picks made while this is worked
+    out are kept too (the path is recomputed on the newer state, see `choreography.change_all`)."""
     index = catalog.load_index()
     rows = _rows(index)
-    feats = segment_features(rec)
-    picked = _picked_rows(rec, rows)
-    fixed = {k: r for k, r in enumerate(picked) if r is not None} if keep_picks else {}
-    path = auto.auto_choreograph(index, feats, fixed=fixed, repeats=music_repeats(index, feats))
-    for s, row in zip(rec["segments"], path):
-        s["move_id"] = str(index.ids[row])
-    return choreography.save_segments(rec)
+
+    def compute(rec: dict) -> list[dict]:
+        feats = segment_features(rec)
+        picked = _picked_rows(rec, rows)
+        fixed = {k: r for k, r in enumerate(picked) if r is not None} if keep_picks else {}
+        path = auto.auto_choreograph(index, feats, fixed=fixed, repeats=music_repeats(index, feats))
+        return [{**s, "move_id": str(index.ids[row])} for s, row in zip(rec["segments"], path)]
+
+    return choreography.change_all(choreo_id, token, compute)

@@ -142,14 +142,28 @@ def update(
             names[f"#r{i}"] = k
             rems.append(f"#r{i}")
         parts.append("REMOVE " + ", ".join(rems))
+    return update_expression(table, key, " ".join(parts), condition=condition, names=names, values=vals)
+
+
+def update_expression(
+    table: str,
+    key: dict,
+    expression: str,
+    *,
+    condition: str | None = None,
+    names: dict | None = None,
+    values: dict | None = None,
+) -> dict:
+    """Apply a DynamoDB UpdateExpression as written (nested paths such as `#s[3].#m` included);
+    returns the record as it is after the update, or raises Conflict when `condition` fails."""
     out = _call(
         "update_item",
         TableName=table_name(table),
         Key=_encode(key),
-        UpdateExpression=" ".join(parts),
+        UpdateExpression=expression,
         ConditionExpression=condition,
         ExpressionAttributeNames=names or None,
-        ExpressionAttributeValues=_values(vals),
+        ExpressionAttributeValues=_values(values),
         ReturnValues="ALL_NEW",
     )
     return _decode(out.get("Attributes", {}))
