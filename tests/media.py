@@ -60,3 +60,24 @@ def nobody_dancing(out: Path, seconds: float = 12.0) -> Path:
         str(out),
     )
     return out
+
+
+def lying_mp3(out: Path, loud_seconds: float = 20, quiet_seconds: float = 7200) -> Path:
+    """An mp3 whose header understates its length: 20 s at 160 kb/s, then 2 hours at 8 kb/s.
+
+    Without a Xing header ffprobe estimates the length from the first frames' bit rate, so the
+    7.6 MB file probes as about 6 minutes and decodes to 2 hours.
+    """
+    loud, quiet = out.with_suffix(".a.mp3"), out.with_suffix(".b.mp3")
+    common = ["-ac", "1", "-write_xing", "0", "-id3v2_version", "0"]
+    ffmpeg(
+        "-f", "lavfi", "-i", f"sine=frequency=440:duration={loud_seconds}", "-b:a", "160k", *common, str(loud)
+    )
+    ffmpeg(
+        "-f", "lavfi", "-i", f"sine=frequency=220:duration={quiet_seconds}",
+        "-ar", "8000", "-b:a", "8k", *common, str(quiet),
+    )  # fmt: skip
+    out.write_bytes(loud.read_bytes() + quiet.read_bytes())
+    loud.unlink()
+    quiet.unlink()
+    return out

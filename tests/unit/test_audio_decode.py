@@ -1,6 +1,7 @@
 """Decoding and validation of uploads, as a person uploading a song would see them."""
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +113,36 @@ def test_silence_rejected(tmp_path):
     decode.validate(p)  # a valid file ...
     with pytest.raises(BadInput, match="silent"):
         decode.check_not_silent(decode.load_mono(p))  # ... with nothing in it
+
+
+def test_a_header_that_understates_the_length_is_caught_while_decoding(tmp_path):
+    import os
+
+    from tests.media import lying_mp3
+
+    path = lying_mp3(tmp_path / "lying.mp3")
+    info = decode.validate(path, max_seconds=600)  # the probe believes the header
+    assert 300 < info.duration < 600
+    with pytest.raises(TooLarge, match="longer than 10:00"):
+        decode.load_mono(path, max_seconds=600)
+    # The whole analysis, as the song job runs it, in its own process: refused, and small.
+    script = (
+        "import sys; from choleor.audio.analysis import analyze_file\n"
+        "from choleor.errors import TooLarge\n"
+        "try: analyze_file(sys.argv[1], max_seconds=600)\n"
+        "except TooLarge: sys.exit(13)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(path)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 13
+    assert usage.ru_maxrss < 500 * 1024, f"peak {usage.ru_maxrss / 1024:.0f} MB"
+
+
+def test_decoding_within_the_limit_is_whole(tmp_path):
+    out = tmp_path / "song.mp3"
+    ffmpeg("-i", CLIP, "-t", "12", "-ac", "1", out)
+    y = decode.load_mono(out, max_seconds=10)  # 12 s is within the 5 s margin
+    assert abs(len(y) - 12 * 22050) < 0.05 * 22050
+    with pytest.raises(TooLarge):
+        decode.load_mono(out, max_seconds=6)

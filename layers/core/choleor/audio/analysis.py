@@ -124,5 +124,5 @@ def analyze_file(
     progress(0.0, "Checking the file")
     decode.validate(path, max_bytes=max_bytes, max_seconds=max_seconds)
     progress(0.05, "Decoding the sound")
-    y = decode.load_mono(path, sr=sr)
+    y = decode.load_mono(path, sr=sr, max_seconds=max_seconds)
     return analyze_array(y, sr, progress=progress)

@@ -104,22 +104,36 @@ def validate(path: str | os.PathLike, max_bytes: int = 50 * 2**20, max_seconds: 
     return info
 
 
+#: Decoding stops this far past `max_seconds`: headers may be a little off, never by more.
+DECODE_MARGIN = 5.0
+
+
 def load_mono(
     path: str | os.PathLike,
     sr: int = 22050,
     start: float | None = None,
     duration: float | None = None,
+    max_seconds: float | None = None,
+    what: str = "song",
 ) -> np.ndarray:
     """Decode the first audio stream of `path` to mono float32 at `sr` Hz via an ffmpeg pipe.
 
     `start`/`duration` (seconds) select a part (input seeking, so a late start is cheap).
-    The output buffer is sized from `duration`, else from ffprobe, so it is filled in place."""
-    hint = duration
-    if hint is None:
+    With `max_seconds`, decoding stops `DECODE_MARGIN` past it and raises TooLarge, whatever the
+    file's header claims (an mp3 without a length header is measured from its first frames, so
+    a short loud start followed by hours at a low bit rate probes as a few minutes). The output
+    buffer is sized from `duration`, else from ffprobe, so it is filled in place."""
+    said = duration  # what the header says is there
+    if said is None:
         try:
-            hint = max(0.0, probe(path).duration - float(start or 0.0)) + 1.0
+            said = max(0.0, probe(path).duration - float(start or 0.0))
         except BadInput:
-            hint = None  # ffmpeg will report the problem below
+            said = None  # ffmpeg will report the problem below
+    samples = int(sr * ((said + 1.0) if said is not None else 60.0)) + sr
+    cap = None  # samples past which the file is refused
+    if max_seconds is not None:
+        cap = int((max_seconds + DECODE_MARGIN) * sr)
+        samples = min(samples, cap + 1)
     input_kw = {}
     if start:
         input_kw["ss"] = float(start)
@@ -133,24 +147,43 @@ def load_mono(
     )
     # Read the pipe straight into a numpy buffer: `communicate()` would hold the output
     # twice (chunks + joined bytes), ~100 MB extra for a 10-minute song.
+    too_long = False
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err)
-        buf = np.empty(int(sr * (hint or 60.0)) + sr, np.float32)
-        n = 0  # bytes read
-        while True:
-            view = memoryview(buf).cast("B")
-            if n == len(view):
-                buf = np.resize(buf, 2 * len(buf))  # rare: only when the length is unknown
+        try:
+            buf = np.empty(samples, np.float32)
+            n = 0  # bytes read
+            while True:
+                if n == buf.nbytes:
+                    if cap is not None and len(buf) > cap:
+                        too_long = True  # a sample past the cap was read: stop decoding
+                        break
+                    grown = 2 * len(buf) if cap is None else min(2 * len(buf), cap + 1)
+                    buf = np.resize(buf, grown)  # rare: only when the header was wrong
                 view = memoryview(buf).cast("B")
-            got = proc.stdout.readinto(view[n:])
-            del view
-            if not got:
-                break
-            n += got
-        proc.stdout.close()
-        code = proc.wait()
+                got = proc.stdout.readinto(view[n:])
+                del view
+                if not got:
+                    break
+                n += got
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            if too_long:
+                proc.kill()
+            proc.stdout.close()
+            code = proc.wait()
         err.seek(0)
         tail = err.read().decode(errors="replace").strip().splitlines()[-1:]
+    if too_long or (cap is not None and n // 4 > cap):
+        claim = (
+            f" (the file says {_mmss(said)}, but the sound goes on)" if said and said < max_seconds else ""
+        )
+        raise TooLarge(
+            f"The {what} is longer than {_mmss(max_seconds)}, the limit{claim}. "
+            "Cut it to the part you want to dance to."
+        )
     if code != 0:
         raise BadInput(
             "The sound in this file could not be decoded; it may be damaged."

@@ -216,7 +216,7 @@ def ingest_file(
         )
     progress(0.02, "listening for the beat")
     sr = 22050
-    y = decode.load_mono(path, sr=sr)
+    y = decode.load_mono(path, sr=sr, max_seconds=max_seconds, what="video")
     too_short = BadInput("the video is too short for a single 8-beat move")
     try:
         song = analyze_array(y, sr)
