@@ -20,9 +20,9 @@ Pipeline (`track_beats`):
    with a fractional, time-varying period and a tightness of 800 (dance music is produced
    to a click); both ends padded with copies of the first/last bars.
 5. Which half of the grid. A song counted at 105 BPM or less is tracked twice as fast (a fast
-   song's every beat, a slower song's eighths) and the half holding the downbeats is kept
-   (`downbeats.bar_phase`): a fast rock song is counted on its kicks (1 and 3), not on the
-   snare's backbeat, with one choice for the whole song. Otherwise the grid is compared with
+   song's every beat, a slower song's eighths) and the half holding the kicks is kept
+   (`downbeats.kick_half`): a fast rock or drum and bass song is counted on its kicks (1 and
+   3), not on the snare's backbeat, with one choice for the whole song. Otherwise the grid is compared with
    the grid shifted by half a beat (`offbeat_contrast`, on kick-, mid- and high-band onsets):
    house hi-hats and off-beat chords make the full band prefer the off-beat.
 6. Detector lag, compensated in the method: our log-mel flux (centred 93 ms window) peaks
@@ -49,7 +49,7 @@ import numpy as np
 from choleor.audio import beat_dp, spectral
 from choleor.audio.activation import ACTIVATION_LAG, Activation, beat_activation
 from choleor.audio.confidence import beat_confidence
-from choleor.audio.downbeats import bar_phase, downbeat_cues
+from choleor.audio.downbeats import bar_phase, downbeat_cues, kick_half
 
 #: Seconds from a note's start to where our tracker puts the beat (peak of the spectral-flux
 #: envelope), measured on synthetic kick/snare/hi-hat tracks with exactly known onsets at
@@ -375,12 +375,10 @@ def track_beats(
         return empty
     if split:
         # Tracked twice as fast (a fast song's every beat, a slower song's eighths): count
-        # the half that holds the downbeats (the kick and the "1", not the snare's
-        # backbeat). One choice for the whole song, where a grid tracked at half speed
+        # the half that holds the kicks (1 and 3, not the snare's backbeat; the beat, not
+        # the "and"). One choice for the whole song, where a grid tracked at half speed
         # could slip from one half to the other.
-        cues = downbeat_cues(act_down, feats.onset_low, feats.chroma, feats.mel_db, frames)
-        phase, _ = bar_phase(cues, beats_per_bar)
-        frames = frames[phase % 2 :: 2]
+        frames = frames[kick_half(feats.onset_low, frames, beats_per_bar) :: 2]
         contrast = offbeat_contrast(bar_slot_profile(feats.onset_bands, frames))
     else:
         contrast = offbeat_contrast(bar_slot_profile(feats.onset_bands, frames))
