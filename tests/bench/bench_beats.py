@@ -19,6 +19,12 @@ model-2 activation ours uses, decoded by librosa's DP at the tempo librosa estim
 it, downbeats at the bar phase with the most downbeat activation (BeatNet's own decoders
 need madmom, whose licence rules it out here).
 
+Synthetic genres (tests/genre_signals.py, rendered in the run, never tuned on): six grooves
+(house, drum and bass, rock, fast rock, syncopated kick, half-time metal), each starting on
+beat 2, 3 and 4 of its bar, with bass and chords changing on the 1 and as drums alone. Per
+song: F and seg as above. Drums alone, a house or rock loop's 1 and 3 sound the same, so
+"seg 1|3" also accepts segments that start on beat 3.
+
 Leave-one-out: ours has one fitted number, the share of the learned activation in the beat
 envelope (`beats.ACT_WEIGHT`), chosen from {0, 0.25, 0.5, 0.75, 1} for the best mean F on
 the clips. For each clip, the weight is chosen on the other 19 and the clip is scored with it.
@@ -208,6 +214,43 @@ def quality() -> dict:
     }
 
 
+def synthetic() -> list[dict]:
+    """Our beats and segment starts on the synthetic genre songs."""
+    import numpy as np
+
+    from choleor.audio.beats import track_beats
+    from choleor.audio.segments import segments_for
+
+    sys.path.insert(0, str(ROOT))
+    from tests.genre_signals import SR, STYLES, render
+
+    rows = []
+    for name, style in STYLES.items():
+        for harmony, starts in ((True, ((1, 0), (2, 1), (3, 2))), (False, ((1, 3), (2, 4), (3, 5)))):
+            for first_beat, seed in starts:
+                song = render(style, dur=30.0, first_beat=first_beat, seed=seed, harmony=harmony)
+                grid = track_beats(song.y, SR)
+                clip = {"beats": song.beats, "downbeats": song.downbeats, "bpm": song.bpm}
+                units = segments_for(grid)
+                # The grid moved to beat 3 of the bar: two counted beats, or one for a fast
+                # song counted at half tempo.
+                k = 1 if song.bpm >= 150 else 2
+                shifted = grid.beats[grid.first_downbeat + k :: 8]
+                rows.append(
+                    {
+                        "song": f"{name}{'' if harmony else ' drums'} from beat {first_beat + 1}",
+                        "harmony": harmony,
+                        "F": beat_f(clip, grid.beats),
+                        "seg": segment_share(clip, [u.start for u in units]),
+                        "seg_1or3": max(
+                            segment_share(clip, [u.start for u in units]),
+                            segment_share(clip, np.asarray(shifted)),
+                        ),
+                    }
+                )
+    return rows
+
+
 def summary(rows: list[dict]) -> dict:
     import numpy as np
 
@@ -263,11 +306,14 @@ def run() -> dict:
     rows = q["clips"]
     q["batches"] = {b: summary([r for r in rows if r["batch"] == b]) for b in BATCHES}
     q["all"] = summary(rows)
+    q["synthetic"] = synthetic()
     q["speed"] = speed_and_memory(DATA / "omsx_keep_on_rolling.flac")
     return q
 
 
 def print_table(res: dict) -> None:
+    import numpy as np
+
     head = (
         f"{'batch':6s} {'clip':30s} {'bpm gt/ours':>11s} {'conf':>5s} {'F':>6s} {'F loo':>6s} {'DF':>5s} "
         f"{'seg':>5s} {'cpu s':>6s} | {'F lib':>6s} {'cpu':>5s} | {'F BN':>6s} {'DF BN':>6s} {'cpu':>5s}"
@@ -293,6 +339,16 @@ def print_table(res: dict) -> None:
     print(
         f"segment starts on downbeats, all clips: {share:.2f} (target {TARGET_DOWNBEAT_SHARE:.2f}: {verdict})"
     )
+    print(f"synthetic genres: {'song':30s} {'F':>6s} {'seg':>5s} {'seg 1|3':>7s}")
+    for r in res["synthetic"]:
+        print(f"                  {r['song']:30s} {r['F']:6.3f} {r['seg']:5.2f} {r['seg_1or3']:7.2f}")
+    for harmony in (True, False):
+        rs = [r for r in res["synthetic"] if r["harmony"] == harmony]
+        print(
+            f"synthetic {'with bass and chords' if harmony else 'drums alone':20s}: F mean {np.mean([r['F'] for r in rs]):.3f} "
+            f"(min {min(r['F'] for r in rs):.3f}), segment starts on downbeats {np.mean([r['seg'] for r in rs]):.2f} "
+            f"(on 1 or 3: {np.mean([r['seg_1or3'] for r in rs]):.2f})"
+        )
     w = ", ".join(f"{a}: {b:.3f}" for a, b in zip(res["weights"], res["mean_F_by_weight"]))
     print(f"mean F by activation weight (all clips): {w}; shipped weight {res['weight']}")
     print(f"max CPU / duration {res['all']['cpu_ratio_max']:.4f}; first call {res['warmup_seconds']:.2f} s")
