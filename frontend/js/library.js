@@ -1,10 +1,10 @@
 // #/library: the dance library. Add a dance video (admin key, remembered in this browser) with upload
 // and ingest progress; browse the moves grouped by their source video and play any of them.
-import { api, messageOf, pollJob } from "./api.js";
-import { clock, fill, h, progressBar, say } from "./dom.js";
+import { api, messageOf } from "./api.js";
+import { clock, fill, h, say } from "./dom.js";
 import { adminKey, setAdminKey } from "./store.js";
-import { dropZone, putFile } from "./upload.js";
-import { RangePlayer } from "./player.js";
+import { dropZone, uploadAndProcess } from "./upload.js";
+import { RangePlayer, previewButton } from "./player.js";
 import { icon } from "./icons.js";
 
 export async function render(main, _params, { signal }) {
@@ -59,8 +59,14 @@ export async function render(main, _params, { signal }) {
     if (!file) { say(message, "Choose a dance video first."); fileInput.focus(); return; }
     addBtn.disabled = true;
     try {
-      const source = await addVideo(file, { key, style: styleInput.value.trim(), title: titleInput.value.trim() },
-        progress, signal);
+      const body = {};
+      if (styleInput.value.trim()) body.style = styleInput.value.trim();
+      if (titleInput.value.trim()) body.title = titleInput.value.trim();
+      const added = await uploadAndProcess(file, {
+        collection: "sources", body, start: "ingest", adminKey: key, what: "dance video",
+        labels: { upload: `Uploading “${file.name}”`, job: "Finding the moves" }, into: progress, signal,
+      });
+      const source = await api(`sources/${encodeURIComponent(added.id)}`, { signal });
       file = null;
       fileName.textContent = "Add another video?";
       fill(progress);
@@ -116,25 +122,13 @@ export async function render(main, _params, { signal }) {
       : h("span.muted", {}, "No picture");
     const video = h("video", { playsinline: true, preload: "none", hidden: true, class: m.mirrored ? "flip" : "",
       "aria-label": `${label} from ${s.title}` });
-    const playBtn = h("button", { type: "button", "aria-pressed": "false", "aria-label": `Play ${label.toLowerCase()}` }, "▶ Play");
-    playBtn.addEventListener("click", async () => {
-      if (player.video === video && player.playing) { player.stop(); return; }
-      player.stop();
-      const reset = () => { video.hidden = true; img.hidden = false; playBtn.textContent = "▶ Play"; playBtn.setAttribute("aria-pressed", "false"); };
-      player.onstop = reset;
-      try {
-        playBtn.textContent = "■ Stop";
-        playBtn.setAttribute("aria-pressed", "true");
+    const playBtn = previewButton(player, {
+      video, img, label: "▶ Play", ariaLabel: `Play ${label.toLowerCase()}`,
+      load: async () => {
         const full = await api(`moves/${encodeURIComponent(m.id)}`, { signal });
-        video.hidden = false;
-        img.hidden = true;
-        await player.play({ video, videoUrl: full.video_url, videoStart: full.start, videoEnd: full.end });
-      } catch (err) {
-        if (err.name === "AbortError") return;
-        player.stop();
-        reset();
-        say(message, messageOf(err));
-      }
+        return { videoUrl: full.video_url, videoStart: full.start, videoEnd: full.end };
+      },
+      onError: (err) => say(message, messageOf(err)),
     });
     return h("li.card", { dataset: { moveId: m.id } },
       h("div.media", {}, img, video, m.mirrored && h("span.mirror-tag", {}, "Mirrored"),
@@ -153,23 +147,4 @@ export async function render(main, _params, { signal }) {
     fill(list, h("div.message.error", { role: "alert" }, messageOf(err)));
   }
   return null;
-}
-
-/** POST /sources (with the key), PUT the file, POST ingest, poll the job. Returns the new source. */
-async function addVideo(file, { key, style, title }, progress, signal) {
-  if (!file.size) throw new Error("That file is empty. Please choose a dance video.");
-  const upload = progressBar(`Uploading “${file.name}”`);
-  fill(progress, upload.el);
-  const body = { filename: file.name, size: file.size };
-  if (style) body.style = style;
-  if (title) body.title = title;
-  const { source, upload: target } = await api("sources", { method: "POST", body, adminKey: key, signal });
-  await putFile(target, file, { signal, onProgress: (f) => upload.set(f) });
-  upload.set(1, "done");
-  const ingest = progressBar("Finding the moves");
-  progress.append(ingest.el);
-  const { job } = await api(`sources/${encodeURIComponent(source.id)}/ingest`, { method: "POST", adminKey: key, signal });
-  ingest.set(job.progress, job.message);
-  await pollJob(job.id, { signal, onProgress: (j) => ingest.set(j.progress, j.message) });
-  return api(`sources/${encodeURIComponent(source.id)}`, { signal });
 }

@@ -1,6 +1,8 @@
 // Plays a stretch of media: the song from `start` to `end` on an <audio>, optionally with a muted
 // <video> of a move in time with it (from `videoStart`, at `rate`), or a video alone with its own
-// sound. Stops by itself at the end. One RangePlayer plays one thing at a time.
+// sound. Stops by itself at the end. One RangePlayer plays one thing at a time. `previewButton` is the
+// play/stop toggle of a card that shows a move.
+import { h } from "./dom.js";
 
 function once(el, event, errorMessage, timeoutMs = 15000) {
   return new Promise((resolve, reject) => {
@@ -105,4 +107,39 @@ export class RangePlayer {
     this.video = null;
     if (was) this.onstop?.();
   }
+}
+
+/**
+ * A card's play/stop button. Pressing it swaps the card's picture `img` for its `video` and plays what
+ * `load()` resolves to (RangePlayer.play's options but `video`); pressing it again, or playing anything
+ * else on the same player, stops it and puts the picture back. A failure goes to `onError`.
+ */
+export function previewButton(player, { video, img, label, ariaLabel, load, onError }) {
+  const button = h("button", { type: "button", "aria-pressed": "false", "aria-label": ariaLabel }, label);
+  const reset = () => {
+    video.hidden = true;
+    img.hidden = false;
+    button.textContent = label;
+    button.setAttribute("aria-pressed", "false");
+  };
+  button.addEventListener("click", async () => {
+    if (player.video === video && player.playing) { player.stop(); return; }
+    player.stop();
+    player.onstop = reset;
+    player.ontime = null;
+    try {
+      button.textContent = "■ Stop";
+      button.setAttribute("aria-pressed", "true");
+      const options = await load();
+      video.hidden = false;
+      img.hidden = true;
+      await player.play({ ...options, video });
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      player.stop();
+      reset();
+      onError(err);
+    }
+  });
+  return button;
 }

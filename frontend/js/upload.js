@@ -1,4 +1,7 @@
-// PUT a file to a presigned URL with XMLHttpRequest, for its upload progress events.
+// Uploads: PUT a file to a presigned URL (XMLHttpRequest, for its progress events), the flow every kind of
+// upload shares (create, PUT, start the job, follow it), and a drop zone.
+import { api, pollJob } from "./api.js";
+import { fill, progressBar } from "./dom.js";
 
 /**
  * upload = {"method", "url", "headers"} as the API hands it out.
@@ -38,4 +41,30 @@ export function dropZone(label, input, onFile) {
     if (file) onFile(file);
     input.value = "";
   });
+}
+
+/**
+ * The flow every upload takes: POST `collection` with `body` (a record and where to put the file), PUT the
+ * file with a progress bar, POST `collection/{id}/{start}` and follow its job with a second bar, both drawn
+ * in `into`. `labels` = {upload, job}; `what` names the file for the empty-file message. Returns the record.
+ */
+export async function uploadAndProcess(file, { collection, body, start, labels, what, adminKey, into, signal }) {
+  if (!file.size) throw new Error(`That file is empty. Please choose a ${what}.`);
+  const upload = progressBar(labels.upload);
+  fill(into, upload.el);
+  const created = await api(collection, {
+    method: "POST", body: { ...body, filename: file.name, size: file.size }, adminKey, signal,
+  });
+  const record = created[collection.replace(/s$/, "")]; // POST /songs answers {song, upload}
+  await putFile(created.upload, file, { signal, onProgress: (f) => upload.set(f) });
+  upload.set(1, "done");
+  const work = progressBar(labels.job);
+  into.append(work.el);
+  const { job } = await api(`${collection}/${encodeURIComponent(record.id)}/${start}`, {
+    method: "POST", adminKey, signal,
+  });
+  work.set(job.progress, job.message);
+  await pollJob(job.id, { signal, onProgress: (j) => work.set(j.progress, j.message) });
+  work.set(1, "done");
+  return record;
 }

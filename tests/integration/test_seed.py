@@ -41,4 +41,4 @@ def test_library_stats_cli(local_stack):
     )
     assert out.returncode == 0, out.stderr
     stats = json.loads(out.stdout)
-    assert set(stats) == {"sources", "moves", "styles", "duration_s"} and stats["moves"] >= 0
+    assert set(stats) == {"sources", "moves", "styles", "duration_s", "seeding"} and stats["moves"] >= 0

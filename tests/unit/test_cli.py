@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from choleor.cli import build_parser
+from choleor.cli.parser import build_parser
 
 
 def commands() -> list[str]:

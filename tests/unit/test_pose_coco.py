@@ -1,6 +1,8 @@
 import numpy as np
 
-from choleor.pose import COCO17_FROM_BLAZEPOSE, COCO17_NAMES
+from choleor.keypoints import COCO17 as COCO17_NAMES
+from choleor.keypoints import FLIP_ORDER
+from choleor.pose import COCO17_FROM_BLAZEPOSE
 from choleor.pose.landmarks import (
     Landmarks,
     decode_landmarks,
@@ -18,6 +20,10 @@ def test_coco_mapping():
     np.testing.assert_array_equal(coco[5], points[11])  # left shoulder
     np.testing.assert_array_equal(coco[16], points[28])  # right ankle
     assert to_coco17(np.zeros((4, 33, 2))).shape == (4, 17, 2)
+
+
+def test_a_mirror_swaps_each_left_keypoint_with_its_right_twin():
+    assert FLIP_ORDER == (0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15)
 
 
 def _raw(points_px: np.ndarray, vis_logit: float = 5.0) -> np.ndarray:

@@ -8,7 +8,7 @@ from tests.paths import ROOT
 
 def test_a_songs_upload_key_names_its_song():
     assert songs.song_of_upload("uploads/songs/abc123/original.mp3") == "abc123"
-    assert songs.song_of_upload(songs._upload_key("abc123", "My Song.FLAC")) == "abc123"
+    assert songs.song_of_upload(songs.SONGS.upload_key("abc123", "My Song.FLAC")) == "abc123"
 
 
 def test_other_keys_name_no_song():

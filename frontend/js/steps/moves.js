@@ -4,7 +4,7 @@
 import { api, messageOf } from "../api.js";
 import { clock, errorBox, fill, h, say } from "../dom.js";
 import { danceHash, rememberDance } from "../store.js";
-import { RangePlayer } from "../player.js";
+import { RangePlayer, previewButton } from "../player.js";
 
 const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : "");
 
@@ -145,12 +145,20 @@ export async function render(main, params, { signal, go }) {
       c.mirrored && h("span.mirror-tag", {}, "Mirrored"),
       c.counting === 2 && h("span.half-tag", { title: "16 beats of dance counted in half time" }, "Half time"));
     const pct = Math.round((c.score || 0) * 100);
-    const previewBtn = h("button", { type: "button", "aria-pressed": "false" }, "▶ Preview");
+    const previewBtn = previewButton(player, {
+      video, img, label: "▶ Preview",
+      load: async () => {
+        audioUrl ||= (await api(`songs/${encodeURIComponent(choreo.song_id)}/audio`, { signal })).url;
+        const now = choreo.segments[k];
+        const p = c.preview;
+        return { audioUrl, start: now.start, end: now.end, videoUrl: p.video_url, videoStart: p.start, rate: p.rate };
+      },
+      onError: (err) => say(message, messageOf(err)),
+    });
     const pickBtn = h(picked ? "button.primary" : "button", {
       type: "button", "aria-pressed": picked ? "true" : "false",
       "aria-label": picked ? `Picked: move ${i + 1} for part ${k + 1}` : `Pick move ${i + 1} for part ${k + 1}`,
     }, picked ? "✓ Picked" : "Pick");
-    previewBtn.addEventListener("click", () => preview(c, video, img, previewBtn));
     pickBtn.addEventListener("click", () => { if (!picked) pick(c, pickBtn); });
     return h("li.card", { class: picked ? "picked" : "", dataset: { moveId: c.move_id } },
       media,
@@ -160,35 +168,6 @@ export async function render(main, params, { signal, go }) {
         h("div.score", { title: `Match ${pct}%` }, h("span", {}, `Match ${pct}%`),
           h("span.bar", { "aria-hidden": "true" }, h("span", { style: `width:${pct}%` }))),
         h("div.card-actions", {}, previewBtn, pickBtn)));
-  }
-
-  async function preview(c, video, img, button) {
-    if (player.video === video && player.playing) { player.stop(); return; }
-    player.stop();
-    const seg = choreo.segments[k];
-    const p = c.preview;
-    const reset = () => {
-      video.hidden = true;
-      img.hidden = false;
-      button.textContent = "▶ Preview";
-      button.setAttribute("aria-pressed", "false");
-    };
-    player.onstop = reset;
-    player.ontime = null;
-    try {
-      audioUrl ||= (await api(`songs/${encodeURIComponent(choreo.song_id)}/audio`, { signal })).url;
-      button.textContent = "■ Stop";
-      button.setAttribute("aria-pressed", "true");
-      video.hidden = false;
-      img.hidden = true;
-      await player.play({ audioUrl, start: seg.start, end: seg.end, video, videoUrl: p.video_url,
-        videoStart: p.start, rate: p.rate });
-    } catch (err) {
-      if (err.name === "AbortError") return;
-      player.stop();
-      reset();
-      say(message, messageOf(err));
-    }
   }
 
   function changed(next) {

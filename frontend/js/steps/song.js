@@ -1,9 +1,9 @@
 // Step 1: the song. Upload a file (presigned PUT with progress, then the analysis job) or pick one
 // that was analysed before.
-import { api, messageOf, pollJob } from "../api.js";
-import { clock, fill, h, progressBar, say } from "../dom.js";
+import { api, messageOf } from "../api.js";
+import { clock, fill, h, say } from "../dom.js";
 import { lastDance, danceHash } from "../store.js";
-import { dropZone, putFile } from "../upload.js";
+import { dropZone, uploadAndProcess } from "../upload.js";
 import { icon } from "../icons.js";
 
 const AUDIO_TYPES = "audio/*,.mp3,.wav,.flac,.ogg,.m4a,.aac";
@@ -41,8 +41,12 @@ export async function render(main, _params, { signal, go }) {
     input.disabled = true;
     say(message, "");
     try {
-      const songId = await uploadAndAnalyze(file, status, signal);
-      go(`#/song/${encodeURIComponent(songId)}`);
+      const song = await uploadAndProcess(file, {
+        collection: "songs", body: { title: file.name.replace(/\.[^.]+$/, "") }, start: "analyze",
+        labels: { upload: `Uploading “${file.name}”`, job: "Listening for the beat" }, what: "song file",
+        into: status, signal,
+      });
+      go(`#/song/${encodeURIComponent(song.id)}`);
     } catch (err) {
       if (err.name === "AbortError") return;
       fill(status);
@@ -65,25 +69,4 @@ export async function render(main, _params, { signal, go }) {
     if (err.name === "AbortError") return;
     fill(list, h("li.message.error", { role: "alert" }, messageOf(err)));
   }
-}
-
-/** POST /songs, PUT the file, POST analyze, poll the job. Returns the song id. */
-async function uploadAndAnalyze(file, status, signal) {
-  if (!file.size) throw new Error("That file is empty. Please choose a song file.");
-  const title = file.name.replace(/\.[^.]+$/, "");
-  const upload = progressBar(`Uploading “${file.name}”`);
-  fill(status, upload.el);
-  const { song, upload: target } = await api("songs", {
-    method: "POST", body: { filename: file.name, size: file.size, title }, signal,
-  });
-  await putFile(target, file, { signal, onProgress: (f) => upload.set(f) });
-  upload.set(1, "done");
-
-  const analysis = progressBar("Listening for the beat");
-  status.append(analysis.el);
-  const { job } = await api(`songs/${encodeURIComponent(song.id)}/analyze`, { method: "POST", signal });
-  analysis.set(job.progress, job.message);
-  await pollJob(job.id, { signal, onProgress: (j) => analysis.set(j.progress, j.message) });
-  analysis.set(1, "done");
-  return song.id;
 }

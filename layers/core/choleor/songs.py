@@ -11,126 +11,39 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
+from . import uploads
 from .config import Limits
-from .errors import BadInput, ChoreError, Conflict, NotFound
-from .jobs import dispatch, store
+from .errors import BadInput, ChoreError, Conflict
 from .jobs.registry import register
 from .storage import objects, records
-from .uploads import check_size
 
-AWAITING, ANALYZING, READY = "awaiting_upload", "analyzing", "ready"
-UPLOAD_PREFIX = "uploads/songs/"
-
-
-def _upload_key(song_id: str, filename: str) -> str:
-    suffix = Path(filename).suffix.lower()[:8] or ".bin"
-    return f"{UPLOAD_PREFIX}{song_id}/original{suffix}"
+SONGS = uploads.Kind(
+    table="songs",
+    job="song.analyze",
+    working="analyzing",
+    max_bytes=lambda limits: limits.max_upload_bytes,
+    public_keys=tuple("id title filename status created_at duration tempo job_id n_beats n_units".split()),
+    thing="song",
+    example="song.mp3",
+)
 
 
 def _analysis_key(song_id: str) -> str:
     return f"songs/{song_id}/analysis.json"
 
 
-def create(
-    filename: str, size: int | None = None, title: str | None = None, limits: Limits | None = None
-) -> dict:
+def create(filename: str, size: int | None = None, title: str | None = None) -> dict:
     """A new song record and a presigned URL to PUT the file to."""
-    limits = limits or Limits()
-    filename = (filename or "").strip()
-    if not filename:
-        raise BadInput("a song needs a file name (for example song.mp3)")
-    check_size(size, limits.max_upload_bytes, "songs")
-    song_id = uuid.uuid4().hex[:16]
-    key = _upload_key(song_id, filename)
-    ctype = objects.content_type_for(filename)
-    record = {
-        "id": song_id,
-        "title": (title or Path(filename).stem)[:200],
-        "filename": filename[:200],
-        "upload_key": key,
-        "content_type": ctype,
-        "status": AWAITING,
-        "created_at": time.time(),
-    }
-    records.put("songs", record, if_absent="id")
-    return {
-        "song": public(record),
-        "upload": {
-            "method": "PUT",
-            "url": objects.presign_put(key, ctype),
-            "headers": {"Content-Type": ctype},
-        },
-    }
+    rec, upload = SONGS.create(filename, size, title)
+    return {"song": SONGS.public(rec), "upload": upload}
 
 
-def get_record(song_id: str) -> dict:
-    rec = records.get("songs", {"id": song_id})
-    if rec is None:
-        raise NotFound(f"no song {song_id}")
-    return rec
-
-
-def public(rec: dict) -> dict:
-    keys = (
-        "id",
-        "title",
-        "filename",
-        "status",
-        "created_at",
-        "duration",
-        "tempo",
-        "job_id",
-        "n_beats",
-        "n_units",
-    )
-    return {k: rec[k] for k in keys if k in rec}
-
-
-def _reject(rec: dict, exc: ChoreError) -> ChoreError:
-    """Remove everything of a rejected song, and pass the reason on."""
-    remove(rec["id"])
-    return exc
-
-
-def remove(song_id: str) -> None:
-    objects.delete_prefix(f"{UPLOAD_PREFIX}{song_id}/")
-    objects.delete_prefix(f"songs/{song_id}/")
-    records.delete("songs", {"id": song_id})
-
-
-def start_analysis(song_id: str, limits: Limits | None = None) -> store.Job:
-    """Check the upload's size, then queue the analysis job (which probes before decoding).
-
-    Called by the API and by the S3 upload event; whichever comes second gets
-    the job the first one started.
-    """
-    limits = limits or Limits()
-    rec = get_record(song_id)
-    if rec["status"] in (ANALYZING, READY) and rec.get("job_id"):
-        return store.get(rec["job_id"])
-    head = objects.head(rec["upload_key"])
-    if head is None:
-        raise Conflict("the song's file has not been uploaded yet")
-    try:
-        check_size(head["size"], limits.max_upload_bytes, "songs")
-    except ChoreError as exc:
-        raise _reject(rec, exc) from None
-    job_id = f"analyze-{song_id}-{uuid.uuid4().hex[:6]}"
-    try:
-        records.update(
-            "songs",
-            {"id": song_id},
-            {"status": ANALYZING, "job_id": job_id},
-            condition="#s = :awaiting",
-            names={"#s": "status"},
-            values={":awaiting": AWAITING},
-        )
-    except Conflict:
-        return store.get(get_record(song_id)["job_id"])
-    return dispatch.submit("song.analyze", {"song_id": song_id}, job_id=job_id)
+get_record = SONGS.get
+# Check the upload's size, then queue the analysis job (which probes before decoding). Called by the
+# API and by the S3 upload event; whichever comes second gets the job the first one started.
+start_analysis = SONGS.start
 
 
 @register("song.analyze")
@@ -151,13 +64,14 @@ def analyze_job(params: dict, report) -> dict:
                 max_seconds=limits.max_song_seconds,
                 progress=lambda f, m="": report(0.05 + 0.85 * f, m),
             )
-        except ChoreError as exc:
-            raise _reject(rec, exc) from None
+        except ChoreError:
+            SONGS.remove(rec["id"])  # a rejected song leaves nothing behind
+            raise
     report(0.92, "saving the analysis")
     doc = result.to_json()
     objects.put_bytes(_analysis_key(rec["id"]), json.dumps(doc).encode(), "application/json")
     summary = {
-        "status": READY,
+        "status": uploads.READY,
         "duration": doc["duration"],
         "tempo": doc["tempo"],
         "n_beats": len(doc["beats"]),
@@ -171,27 +85,25 @@ def analyze_job(params: dict, report) -> dict:
 def analysis(song_id: str) -> dict:
     """The stored analysis of a ready song (beats, downbeats, peaks, unit segments)."""
     rec = get_record(song_id)
-    if rec["status"] != READY:
+    if rec["status"] != uploads.READY:
         raise Conflict(f"the song is not analysed yet (status: {rec['status']})")
     return json.loads(objects.get_bytes(_analysis_key(song_id)))
 
 
 def view(song_id: str) -> dict:
     """What a client sees: the record, the job's progress while analysing, then the analysis."""
-    rec = get_record(song_id)
-    out = public(rec)
-    if rec["status"] == ANALYZING and rec.get("job_id"):
-        job = store.get(rec["job_id"])
-        out["job"] = job.public()
-    elif rec["status"] == READY:
+    out = SONGS.view(song_id)
+    if out["status"] == uploads.READY:
         out["analysis"] = analysis(song_id)
     return out
 
 
 def list_ready() -> list[dict]:
     songs = [
-        public(r)
-        for r in records.scan("songs", filter="#s = :ready", names={"#s": "status"}, values={":ready": READY})
+        SONGS.public(r)
+        for r in records.scan(
+            "songs", filter="#s = :ready", names={"#s": "status"}, values={":ready": uploads.READY}
+        )
     ]
     return sorted(songs, key=lambda s: s.get("created_at", 0), reverse=True)
 
@@ -233,8 +145,13 @@ def segments(song_id: str, start: float | None = None, end: float | None = None)
 
 def song_of_upload(key: str) -> str | None:
     """The song whose uploaded file is stored at `key` (an S3 event names the key), else None."""
-    song_id, _, name = key.removeprefix(UPLOAD_PREFIX).partition("/")
-    if not key.startswith(UPLOAD_PREFIX) or not song_id or "/" in name or not name.startswith("original"):
+    song_id, _, name = key.removeprefix(SONGS.upload_prefix).partition("/")
+    if (
+        not key.startswith(SONGS.upload_prefix)
+        or not song_id
+        or "/" in name
+        or not name.startswith("original")
+    ):
         return None
     return song_id
 
@@ -242,38 +159,18 @@ def song_of_upload(key: str) -> str | None:
 def audio_url(song_id: str) -> str:
     """A presigned URL of the song's file, for playback."""
     rec = get_record(song_id)
-    if rec["status"] == AWAITING:
+    if rec["status"] == uploads.AWAITING:
         raise Conflict("the song's file has not been uploaded yet")
     return objects.presign_get(rec["upload_key"])
 
 
 def add_local(path: str | Path, title: str | None = None, origin: str | None = None) -> dict:
     """Add a song file from this machine (seeding, CLI) and analyse it here; returns its public record."""
-    from .jobs.runner import run_job
-
-    path = Path(path)
-    song_id = uuid.uuid4().hex[:16]
-    key = _upload_key(song_id, path.name)
-    objects.put_file(key, path)
-    job_id = f"analyze-{song_id}-local"
-    rec = {
-        "id": song_id,
-        "title": (title or path.stem)[:200],
-        "filename": path.name,
-        "upload_key": key,
-        "content_type": objects.content_type_for(path.name),
-        "status": ANALYZING,
-        "job_id": job_id,
-        "created_at": time.time(),
-    }
-    if origin:
-        rec["origin"] = origin
-    records.put("songs", rec, if_absent="id")
-    job = run_job(store.create("song.analyze", {"song_id": song_id}, job_id=job_id).id)
-    if job.status != store.DONE:
-        raise BadInput(job.error or "the song could not be analysed")
-    return public(get_record(song_id))
+    song_id, _ = SONGS.add_local(path, title, **({"origin": origin} if origin else {}))
+    return SONGS.public(get_record(song_id))
 
 
 def origins() -> set[str]:
-    return {r["origin"] for r in records.scan("songs") if r.get("origin") and r.get("status") == READY}
+    return {
+        r["origin"] for r in records.scan("songs") if r.get("origin") and r.get("status") == uploads.READY
+    }

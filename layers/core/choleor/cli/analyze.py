@@ -9,20 +9,6 @@ from ..usecases import songs
 from .output import emit
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "analyze",
-        help="beats, downbeats and 8-beat segments of a song file",
-        description="Analyse a song file (anything ffmpeg reads) and print its beat grid "
-        "and the 8-beat segments of [--start, --end] (else of the whole song).",
-    )
-    p.add_argument("file", help="audio or video file")
-    p.add_argument("--start", type=float, help="start of the interval to dance, in seconds")
-    p.add_argument("--end", type=float, help="end of the interval, in seconds")
-    p.add_argument("--json", action="store_true", help="print one JSON object to stdout")
-    p.set_defaults(func=run)
-
-
 def run(args) -> int:
     if (args.start is None) != (args.end is None):
         raise BadInput("give both --start and --end, or neither")

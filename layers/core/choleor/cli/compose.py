@@ -7,36 +7,6 @@ from ..usecases import compose, system
 from .output import emit
 
 
-def _song_args(p) -> None:
-    p.add_argument("song", help="song file (anything ffmpeg reads)")
-    p.add_argument("--start", type=float, help="start of the interval in seconds (default: the beginning)")
-    p.add_argument("--end", type=float, help="end of the interval in seconds (default: the end)")
-    p.add_argument("--json", action="store_true", help="print one JSON object to stdout")
-
-
-def register(sub) -> None:
-    p = sub.add_parser(
-        "compose",
-        help="pick a move for every 8-beat segment of a song (and render it)",
-        description="Choose the best sequence of moves from the library for [--start, --end] "
-        "of a song file and print the plan.",
-    )
-    _song_args(p)
-    p.add_argument("--auto", action="store_true", help="let Choleor pick every segment (the default)")
-    p.add_argument("--plan-only", action="store_true", help="print the plan without rendering a video")
-    p.add_argument("-o", "--output", help="render the video to this .mp4 file")
-    p.set_defaults(func=run_compose)
-
-    e = sub.add_parser(
-        "evaluate",
-        help="quality of our picks vs random picks and the 2020 scoring",
-        description="Compose the interval with our ranking, with random picks (averaged over "
-        "20 seeds) and with the 2020 scoring, and print each one's metrics.",
-    )
-    _song_args(e)
-    e.set_defaults(func=run_evaluate)
-
-
 def run_compose(args) -> int:
     if not args.plan_only and not args.output:
         raise BadInput("give -o OUT.mp4 to render, or --plan-only for the plan alone")

@@ -8,21 +8,6 @@ from ..errors import BadInput
 from ..usecases import library
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "pose",
-        help="per-frame poses of the dancer in a video, as .npz",
-        description="Find the dancer's pose in every frame (BlazePose under onnxruntime) and "
-        "write keypoints (frames x 17 x 2, COCO-17, pixels), scores (frames x 17) "
-        "and fps to an .npz file.",
-    )
-    p.add_argument("video", help="video file")
-    p.add_argument("-o", "--output", required=True, help="where to write the .npz")
-    p.add_argument("--model", choices=["full", "lite"], default="full", help="pose model (default full)")
-    p.add_argument("--frames", metavar="START:END", help="only this frame range, e.g. 0:300")
-    p.set_defaults(func=run)
-
-
 def _frame_range(text: str | None) -> tuple[int, int | None] | None:
     if not text:
         return None

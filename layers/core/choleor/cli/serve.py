@@ -15,23 +15,6 @@ from ..usecases import system
 from .webserver import load_chalice_app, make_server
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="run the whole app on this machine (local servers, API, front end)",
-        description="Start the local stack, the job workers and the web app; Ctrl-C stops all.",
-    )
-    p.add_argument("--port", type=int, default=8000, help="port of the web app (default 8000)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--workers", type=int, default=2, help="job worker threads (default 2)")
-    p.add_argument(
-        "--no-seed",
-        action="store_true",
-        help="do not build the default dance library when the library is empty",
-    )
-    p.set_defaults(func=run)
-
-
 def say(line: str) -> None:
     print(line, flush=True)
 

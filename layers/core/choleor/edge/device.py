@@ -24,6 +24,8 @@ from pathlib import Path
 from ..errors import BadInput, ChoreError, Conflict, NotFound
 from ..jobs import dispatch, store
 from ..jobs.runner import run_job
+from ..library.sources import SOURCES
+from ..storage import objects, records
 from . import events_topic, files_topic, jobs_topic
 from .bus import Bus
 from .files import FileReceiver
@@ -249,41 +251,28 @@ def source_id_for(job_id: str) -> str:
 
 
 def prepare_ingest(job_id: str, params: dict, locate) -> dict:
-    """Store the video and its source record as `ingest_local` does; idempotent per job id."""
-    from ..library import sources
-    from ..storage import objects, records
-
+    """Store the video and its source record as a local ingest does; idempotent per job id."""
     source_id = source_id_for(job_id)
     style = str(params.get("style") or "unknown")[:40]
     out = {"source_id": source_id, "style": style}
     if records.get("sources", {"id": source_id}) is not None:
         return out
+    title = str(params["title"]) if params.get("title") else None
+    fields = {"style": style, "status": SOURCES.working, "job_id": job_id, "origin": "edge"}
     with tempfile.TemporaryDirectory(prefix="choleor-edge-") as tmp:
         if params.get("s3_key"):  # already in the device's own bucket
             upload_key = str(params["s3_key"])
             if not objects.exists(upload_key):
                 raise BadInput(f"no object {upload_key} in the device's storage")
-            filename = Path(upload_key).name
+            rec = SOURCES.new_record(source_id, Path(upload_key).name, title, **fields)
+            rec["upload_key"] = upload_key
         else:
             path = locate(params, Path(tmp))
             if path.stat().st_size == 0:
                 raise BadInput("the file is empty")
             filename = str(params.get("filename") or path.name)
-            upload_key = (
-                f"{sources.UPLOAD_PREFIX}{source_id}/original{Path(filename).suffix.lower()[:8] or '.bin'}"
-            )
-            objects.put_file(upload_key, path)
-    rec = {
-        "id": source_id,
-        "title": str(params.get("title") or Path(filename).stem)[:200],
-        "filename": filename[:200],
-        "style": style,
-        "upload_key": upload_key,
-        "status": sources.INGESTING,
-        "created_at": time.time(),
-        "job_id": job_id,
-        "origin": "edge",
-    }
+            rec = SOURCES.new_record(source_id, filename, title, **fields)
+            objects.put_file(rec["upload_key"], path)
     try:
         records.put("sources", rec, if_absent="id")
     except Conflict:

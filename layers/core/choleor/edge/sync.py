@@ -162,7 +162,7 @@ class Syncer:
         moves = records.query("moves", "source_id", sid, index="by_source")
         keys = {
             rec["upload_key"],
-            *objects.list_keys(f"{sources.UPLOAD_PREFIX}{sid}/"),
+            *objects.list_keys(f"{sources.SOURCES.upload_prefix}{sid}/"),
             *objects.list_keys(f"sources/{sid}/"),
         }
         for move in moves:

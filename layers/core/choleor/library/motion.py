@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 5, 6, 11, 12
+from ..keypoints import INDEX
+
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = (
+    INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip")
+)
 SAMPLES_PER_BEAT = 8
 
 

@@ -23,6 +23,7 @@ import ffmpeg
 import numpy as np
 
 from choleor.errors import BadInput
+from choleor.keypoints import COCO17
 from choleor.mocap.camera import Camera, body_height_px, place_camera
 from choleor.mocap.mannequin import draw_frame, prepare_figure, studio_background
 from choleor.mocap.music import (
@@ -32,7 +33,7 @@ from choleor.mocap.music import (
     estimate_movement_tempo,
     write_wav,
 )
-from choleor.mocap.skeleton import COCO17, BodyTrack, load_body_track, resample
+from choleor.mocap.skeleton import BodyTrack, load_body_track, resample
 
 MOCAP_CREDIT = (
     "The data used in this project was obtained from mocap.cs.cmu.edu. "

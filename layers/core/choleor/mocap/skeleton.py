@@ -18,13 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from choleor.errors import BadInput
+from choleor.keypoints import COCO17
 from choleor.mocap.bvh import BvhMotion, forward_kinematics, load_bvh, rest_pose
 
-COCO17 = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
 EXTRA_POINTS = (
     "head_top", "head_center", "neck", "chest", "pelvis",
     "left_toe", "right_toe", "left_hand_tip", "right_hand_tip",

@@ -4,7 +4,7 @@ COCO-17 keypoints per frame in image pixels; see estimate.estimate_video.
 """
 
 from .estimate import PoseTrack, estimate_frames, estimate_video, load_npz, save_npz
-from .landmarks import COCO17_FROM_BLAZEPOSE, COCO17_NAMES
+from .landmarks import COCO17_FROM_BLAZEPOSE
 
 __all__ = [
     "PoseTrack",
@@ -12,6 +12,5 @@ __all__ = [
     "estimate_frames",
     "save_npz",
     "load_npz",
-    "COCO17_NAMES",
     "COCO17_FROM_BLAZEPOSE",
 ]

@@ -25,25 +25,6 @@ POSE_PRESENCE_THRESHOLD = 0.5
 # BlazePose index of each COCO-17 keypoint: nose, eyes, ears, shoulders,
 # elbows, wrists, hips, knees, ankles.
 COCO17_FROM_BLAZEPOSE = np.array([0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28])
-COCO17_NAMES = (
-    "nose",
-    "left_eye",
-    "right_eye",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.cluster import KMeans
 
-from choleor.recommend.features import COCO17, Plan, SegmentFeatures
+from choleor.keypoints import INDEX as J
+from choleor.recommend.features import Plan, SegmentFeatures
 from choleor.recommend.index import LibraryIndex, project
 
-J = {name: i for i, name in enumerate(COCO17)}
 GRAY3 = np.array([0b00, 0b01, 0b11])  # 3 zones per axis; popcount(a ^ b) = zone distance
 
 

@@ -16,14 +16,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-COCO17 = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
+from choleor import keypoints
 
 #: Index permutation that swaps every COCO left/right pair (applied with x negated = mirror).
-FLIP_ORDER = np.array([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15])
+FLIP_ORDER = np.array(keypoints.FLIP_ORDER)
 
 SAMPLES_PER_BEAT = 8
 N_BEATS = 8

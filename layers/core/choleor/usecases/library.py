@@ -9,15 +9,12 @@ from ..errors import BadInput
 from ..library import sources
 
 
-def create_source(
-    filename: str,
-    key: str | None,
-    size: int | None = None,
-    style: str | None = None,
-    title: str | None = None,
-) -> dict:
-    """A dance-source record and where to upload its video (needs the admin key)."""
-    return sources.create(filename, key, size=size, style=style, title=title)
+def create_source(filename: str, key: str | None, **details) -> dict:
+    """A dance-source record and where to upload its video (needs the admin key).
+
+    `details`: the file's `size` in bytes, the dance `style`, a `title` (all optional).
+    """
+    return sources.create(filename, key, **details)
 
 
 def ingest_source(source_id: str, key: str | None) -> dict:
