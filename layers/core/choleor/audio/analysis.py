@@ -15,6 +15,7 @@ from choleor.audio.activation import beat_activation
 from choleor.audio.beats import BeatGrid, compute_features, track_beats
 from choleor.audio.confidence import STEADY
 from choleor.audio.descriptors import VECTOR_NAMES, segment_descriptors
+from choleor.audio.highlight import Suggestion, suggest_part
 from choleor.audio.peaks import waveform_peaks
 from choleor.audio.segments import Segment, segments_for
 from choleor.errors import BadInput
@@ -38,6 +39,7 @@ class SongAnalysis:
     energy: np.ndarray  # (len(segments), 8) per-beat loudness, z-scored over the song
     grid: BeatGrid | None = field(default=None, repr=False)
     beat_confidence: float = 1.0  # 0..1, see audio.confidence
+    suggested: Suggestion | None = None  # the part to dance, see audio.highlight
 
     @property
     def steady_beat(self) -> bool:
@@ -55,6 +57,7 @@ class SongAnalysis:
             "steady_beat": bool(self.steady_beat),
             "beats": r(self.beats),
             "downbeats": r(self.downbeats),
+            "suggested": self.suggested.to_json() if self.suggested else None,
             "peaks": [[round(float(lo), 4), round(float(hi), 4)] for lo, hi in self.peaks],
             "vector_names": list(VECTOR_NAMES),
             "segments": [
@@ -95,6 +98,7 @@ def analyze_array(y: np.ndarray, sr: int = SR, *, progress: Progress | None = No
     progress(0.8, "Describing each 8-count")
     vecs, energy = segment_descriptors(None, sr, grid, segs, feats=feats)
     peaks = waveform_peaks(y)
+    suggested = suggest_part(feats, grid.beats, segs)
     progress(1.0, "Done")
     return SongAnalysis(
         duration=len(y) / sr,
@@ -108,6 +112,7 @@ def analyze_array(y: np.ndarray, sr: int = SR, *, progress: Progress | None = No
         energy=energy,
         grid=grid,
         beat_confidence=grid.confidence,
+        suggested=suggested,
     )
 
 
