@@ -198,6 +198,16 @@ def auto_fill(choreo_id):
     return choreographies.auto_fill(choreo_id, token(), bool(body().get("keep_picks", True)))
 
 
+@route("/api/choreographies/{choreo_id}/share", methods=["POST"])
+def share(choreo_id):
+    return Response(body=choreographies.share(choreo_id, token()), status_code=201)
+
+
+@route("/api/choreographies/{choreo_id}/share", methods=["DELETE"])
+def unshare(choreo_id):
+    return choreographies.unshare(choreo_id, token())
+
+
 @route("/api/choreographies/{choreo_id}/render", methods=["POST"])
 def render(choreo_id):
     return Response(body={"job": choreographies.render(choreo_id, token())}, status_code=202)

@@ -17,8 +17,11 @@ from .errors import BadInput, Conflict, Forbidden, NotFound
 from .jobs import store
 from .storage import objects, records
 
+#: Share tokens (read-only links, `choleor.sharing`) start with this; edit tokens never do.
+SHARE_PREFIX = "view-"
 
-def _hash(token: str) -> str:
+
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -31,9 +34,11 @@ def create(song_id: str, start: float, end: float) -> dict:
     doc = songs.analysis(song_id)
     units = {round(u["start"], 4): i for i, u in enumerate(doc["segments"])}
     token = secrets.token_urlsafe(24)
+    while token.startswith(SHARE_PREFIX):  # (one in a billion; a share token must never edit)
+        token = secrets.token_urlsafe(24)
     rec = {
         "id": "ch" + uuid.uuid4().hex[:14],
-        "token_hash": _hash(token),
+        "token_hash": token_hash(token),
         "song_id": song_id,
         "song_title": songs.get_record(song_id).get("title", ""),
         "start": segs[0]["start"],
@@ -60,7 +65,9 @@ def load(choreo_id: str, token: str | None) -> dict:
     rec = records.get("choreographies", {"id": choreo_id})
     if rec is None:
         raise NotFound(f"no choreography {choreo_id}")
-    if not token or not hmac.compare_digest(_hash(str(token)), rec["token_hash"]):
+    if token and str(token).startswith(SHARE_PREFIX):
+        raise Forbidden("this link is read-only: it shows the dance but cannot change it")
+    if not token or not hmac.compare_digest(token_hash(str(token)), rec["token_hash"]):
         raise Forbidden("this choreography needs its token (the link you were given)")
     return rec
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import choreography, config
+from . import choreography, config, sharing
 from .errors import Conflict, NotFound
 from .jobs import dispatch, store
 from .jobs.registry import register
@@ -234,7 +234,7 @@ def render_job(params: dict, report) -> dict:
 
 
 def video(choreo_id: str, token: str | None) -> dict:
-    rec = choreography.load(choreo_id, token)
+    rec, _ = sharing.load(choreo_id, token)  # a read-only link may watch it too
     if not rec.get("video_key") or rec.get("video_picks") != choreography.picks_signature(rec):
         raise Conflict("the video is not ready yet: render it first")
     name = f"choleor-{rec.get('song_title') or 'choreography'}.mp4".replace(" ", "_")

@@ -6,7 +6,7 @@ most of the video is ready by the time the person asks for it.
 
 from __future__ import annotations
 
-from .. import choreography
+from .. import choreography, sharing
 
 
 def create(song_id: str, start, end) -> dict:
@@ -15,7 +15,18 @@ def create(song_id: str, start, end) -> dict:
 
 
 def view(choreo_id: str, token: str | None) -> dict:
-    return choreography.view(choreo_id, token)
+    """The choreography, with the edit token or its read-only link (`access` says which)."""
+    return sharing.view(choreo_id, token)
+
+
+def share(choreo_id: str, token: str | None) -> dict:
+    """A read-only link of its own (the owner's edit token); a new one replaces the old."""
+    return sharing.create(choreo_id, token)
+
+
+def unshare(choreo_id: str, token: str | None) -> dict:
+    """Turn the read-only link off (it answers 404 from then on)."""
+    return sharing.revoke(choreo_id, token)
 
 
 def candidates(choreo_id: str, token: str | None, k) -> dict:
