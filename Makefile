@@ -20,8 +20,8 @@ lint: $(VENV)/.installed-test
 setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model beat-model
 
 # The end-to-end tests drive Debian's chromium through Playwright (no browser download); the
-# beat tests make speech with espeak-ng.
-setup-test: EXTRA_DEBIAN = chromium espeak-ng
+# beat tests make speech with espeak-ng; the export tests open PDFs with poppler-utils.
+setup-test: EXTRA_DEBIAN = chromium espeak-ng poppler-utils
 setup-test: setup $(VENV)/.installed-test
 
 system-deps:

@@ -198,6 +198,21 @@ def auto_fill(choreo_id):
     return choreographies.auto_fill(choreo_id, token(), bool(body().get("keep_picks", True)))
 
 
+@route("/api/choreographies/{choreo_id}/cues", methods=["GET"])
+def cue_sheet(choreo_id):
+    return choreographies.cue_sheet(choreo_id, token())
+
+
+@route("/api/choreographies/{choreo_id}/exports/{kind}", methods=["POST"])
+def start_export(choreo_id, kind):
+    return Response(body={"job": choreographies.export(choreo_id, token(), kind)}, status_code=202)
+
+
+@route("/api/choreographies/{choreo_id}/exports/{kind}", methods=["GET"])
+def get_export(choreo_id, kind):
+    return choreographies.exported(choreo_id, token(), kind)
+
+
 @route("/api/choreographies/{choreo_id}/share", methods=["POST"])
 def share(choreo_id):
     return Response(body=choreographies.share(choreo_id, token()), status_code=201)

@@ -16,7 +16,13 @@ Report = Callable[[float, str], None]
 Handler = Callable[[dict, Report], Any]
 
 _HANDLERS: dict[str, Handler] = {}
-_DEFAULT_MODULES = ("choleor.songs", "choleor.library.ingest_job", "choleor.library.seed", "choleor.videos")
+_DEFAULT_MODULES = (
+    "choleor.songs",
+    "choleor.library.ingest_job",
+    "choleor.library.seed",
+    "choleor.videos",
+    "choleor.export_job",
+)
 
 
 def register(kind: str) -> Callable[[Handler], Handler]:

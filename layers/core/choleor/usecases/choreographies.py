@@ -6,7 +6,7 @@ most of the video is ready by the time the person asks for it.
 
 from __future__ import annotations
 
-from .. import choreography, sharing
+from .. import choreography, cues, exports, sharing
 
 
 def create(song_id: str, start, end) -> dict:
@@ -71,3 +71,19 @@ def video(choreo_id: str, token: str | None) -> dict:
     from .. import videos  # the renderer
 
     return videos.video(choreo_id, token)
+
+
+def cue_sheet(choreo_id: str, token: str | None) -> dict:
+    """One row per part: counts, song time, move title and style, thumbnail, mirror/half-time tags."""
+    rec, _ = sharing.load(choreo_id, token)
+    return cues.sheet(rec)
+
+
+def export(choreo_id: str, token: str | None, kind: str) -> dict:
+    """Start making the cue sheet PDF or the JSON of the current picks; returns the job."""
+    return exports.start(choreo_id, token, kind)
+
+
+def exported(choreo_id: str, token: str | None, kind: str) -> dict:
+    """Where to download an export of the current picks (409 until it is made)."""
+    return exports.download(choreo_id, token, kind)
