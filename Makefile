@@ -4,13 +4,18 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: run test lint setup setup-test system-deps pose-model beat-model clean-data
+.PHONY: run test bench lint setup setup-test system-deps pose-model beat-model clean-data
 
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
 
 test: setup-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every benchmark, one after another: each prints its table of ratios measured side by side in one run,
+# and fails when a ratio passes its guard (room for noise included). Not part of `make test`.
+bench: setup-test
+	$(PY) -m pytest tests/bench -o python_files='bench_*.py' -v -s -p no:cacheprovider $(PYTEST_ARGS)
 
 # ruff (config in pyproject.toml): lint, and the format the code is kept in.
 lint: $(VENV)/.installed-test

@@ -1,20 +1,32 @@
-"""Shared fixtures: the real local servers, started once per test session."""
+"""Shared fixtures (the real local servers, started once per test session) and the markers each
+folder's tests carry. Helpers the tests import live in modules of their own (tests.paths,
+tests.api_client, tests.cli, tests.media), not here.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "data"
-ARTIFACTS = ROOT / "test-artifacts"
+from tests.api_client import wait_job
+from tests.paths import ARTIFACTS, DATA, ROOT
 
-# Tests import helper modules as tests.<...>; subprocesses get the same path.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# Every test in these folders carries these markers (`-m "not slow"` runs the unit tests alone).
+FOLDER_MARKERS = {
+    "integration": ("integration", "slow"),
+    "e2e": ("e2e", "slow"),
+    "bench": ("bench", "slow"),
+}
+
+
+def pytest_collection_modifyitems(items) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        for name in FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(name)
 
 
 @pytest.fixture(scope="session")
@@ -72,21 +84,6 @@ def api(local_stack):
     server.shutdown()
     workers.stop()
     dispatch.set_dispatcher(None)
-
-
-def wait_job(api_url: str, job_id: str, timeout: float = 180.0) -> dict:
-    """Poll a job as the front end does, until it ends."""
-    import time
-
-    import requests
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = requests.get(f"{api_url}/api/jobs/{job_id}", timeout=10).json()
-        if job["status"] in ("done", "failed"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} did not end in {timeout} s: {job}")
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from tests.conftest import DATA
+from tests.paths import DATA
 
 TAKES = {
     "salsa": "cmu60_10_salsa_daz.bvh",

@@ -51,8 +51,6 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "beats"
 BATCHES = {"batch1": DATA, "batch2": DATA / "batch2"}
@@ -361,7 +359,6 @@ def print_table(res: dict) -> None:
     )
 
 
-@pytest.mark.slow
 def test_bench_beats():
     out = subprocess.run(
         [sys.executable, __file__, "--json"], check=True, capture_output=True, text=True, timeout=1200

@@ -7,9 +7,10 @@ frames (opening the file, the detector's first run). Model alone = the same
 landmark model on the same tracked frames' crops, prepared beforehand. The two
 alternate over 7 rounds; the figures are medians. Both run pinned to one CPU.
 
-    python tests/bench/bench_pose.py [--seconds 8] [--json]
+    python -m tests.bench.bench_pose [--seconds 8] [--json]
 
-Targets: full >= 40 frames/s end to end, end-to-end / model <= 1.25.
+Guard: end to end / model alone <= 1.5 for the full model (goal 1.25). The goal of 40 frames/s
+end to end is printed, not guarded: it is a time.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from tests.bench.ratios import Row, failed, table
+from tests.paths import ROOT
 
 TARGET_FPS_FULL = 40.0
 OVERHEAD_GUARD = 1.5
@@ -107,8 +110,7 @@ def bench_variant(video: Path, variant: str, rounds: int = ROUNDS, head: int = 1
 
 
 def run(seconds: float) -> list[dict]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-    import pose_mannequin
+    from tests.integration import pose_mannequin
 
     with tempfile.TemporaryDirectory() as tmp:
         video = pose_mannequin.write_video(Path(tmp) / "dancer.mp4", seconds=seconds)
@@ -116,18 +118,31 @@ def run(seconds: float) -> list[dict]:
         return [bench_variant(video, variant) for variant in ("full", "lite")]
 
 
-def table(rows: list[dict]) -> str:
-    lines = [
-        "variant  frames  tracked  detector  e2e ms  e2e fps  model ms  e2e/model",
-        "-------  ------  -------  --------  ------  -------  --------  ---------",
-    ]
-    for r in rows:
-        lines.append(
-            f"{r['variant']:<7}  {r['frames']:>6}  {r['tracked']:>7}  {r['detector_runs']:>8}  "
-            f"{r['e2e_ms']:>6.2f}  {r['fps']:>7.1f}  {r['model_ms']:>8.2f}  {r['overhead']:>9.2f}"
+def ratio_rows(rows: list[dict]) -> list[Row]:
+    return [
+        Row(
+            f"{r['variant']}: a tracked frame end to end",
+            r["e2e_ms"],
+            r["model_ms"],
+            "the landmark model alone on the same crops",
+            guard=OVERHEAD_GUARD if r["variant"] == "full" else None,
+            target=TARGET_OVERHEAD if r["variant"] == "full" else None,
+            unit="ms",
         )
-    lines.append(f"targets: full >= {TARGET_FPS_FULL:.0f} fps, e2e/model <= {TARGET_OVERHEAD}")
-    return "\n".join(lines)
+        for r in rows
+    ]
+
+
+def report(rows: list[dict]) -> str:
+    notes = [
+        f"{r['variant']}: {r['frames']} frames, {r['tracked']} tracked, detector run {r['detector_runs']} times, "
+        f"{r['fps']:.1f} frames/s end to end"
+        + (f" (goal {TARGET_FPS_FULL:.0f}; a time: not guarded)" if r["variant"] == "full" else "")
+        + ", "
+        f"rounds e2e/model {r['overhead_rounds']}"
+        for r in rows
+    ]
+    return table(ratio_rows(rows), notes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,31 +151,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
     rows = run(args.seconds)
-    print(json.dumps(rows) if args.json else table(rows))
+    print(json.dumps(rows) if args.json else report(rows))
     return 0
 
 
-@pytest.mark.slow
 def test_pose_speed_on_one_core():
     # A child process, so pinning to one CPU does not leak into other tests.
     out = subprocess.run(
-        [sys.executable, __file__, "--json"], capture_output=True, text=True, check=True, timeout=600
+        [sys.executable, "-m", "tests.bench.bench_pose", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+        cwd=ROOT,
     )
     rows = {r["variant"]: r for r in json.loads(out.stdout.strip().splitlines()[-1])}
-    print("\n" + table(list(rows.values())))
+    print("\n" + report(list(rows.values())))
     for r in rows.values():
         assert r["present"] == r["frames"] and r["detector_runs"] == 1
-    assert rows["full"]["fps"] >= TARGET_FPS_FULL
-    # The issue's 1.25 is not reached reliably: the median of 7 alternating rounds measured
+    # The goal of 1.25 is not reached reliably: the median of 7 alternating rounds measured
     # 1.24-1.33 over runs of identical code, single rounds 1.18-1.41 (e2e 11.8-12.8 ms per
     # tracked frame, model 9.4-9.8 ms). Per frame, on top of the model: PyAV decode ~1.25 ms
     # (0.9 back to back), I420 crop + tensor ~0.6 ms, landmark decoding and tracking ~0.35 ms;
     # most of the gap to back-to-back timings is the model's ~13 MB of weights evicting
-    # everything else from the caches. This bound guards against regressions.
-    assert rows["full"]["overhead"] <= OVERHEAD_GUARD, (
-        f"e2e/model {rows['full']['overhead']:.2f} (e2e {rows['full']['e2e_ms']:.1f} ms, "
-        f"model {rows['full']['model_ms']:.1f} ms)"
-    )
+    # everything else from the caches. The guard catches regressions.
+    assert not failed(ratio_rows(list(rows.values())))
 
 
 if __name__ == "__main__":

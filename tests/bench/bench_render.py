@@ -4,14 +4,15 @@ Render: a ~30 s 720p choreography (8 pieces, 125 BPM) from three mannequin takes
 in a child process (its ru_maxrss is the peak memory). Baseline: ffmpeg alone
 making the same file: re-encoding that render's 30 s of 720p video with the
 renderer's x264 settings plus the song interval as AAC (decode + the same
-encoders, the same frames, no Python). Join: 16 pre-rendered
-pieces of a 64 s choreography concatenated by stream copy, with the AAC muxed in.
+encoders, the same frames, no Python). Join: 16 pre-rendered pieces of a 64 s
+choreography concatenated by stream copy with the AAC muxed in, against ffmpeg
+copying the joined video from one file with the same AAC muxed in.
 
-    python tests/bench/bench_render.py [--repeats 2] [--json]
+    python -m tests.bench.bench_render [--repeats 2] [--json]
 
-Targets: render / baseline <= 1.5 (wall), join <= 3 s, peak memory <= 800 MB.
-The CPU-time ratio (the renderer process and its ffmpegs vs ffmpeg alone) is
-printed too: it does not move with other jobs on the machine, wall time does.
+Guards: render / baseline <= 2.0 on CPU time (the renderer process and its ffmpegs vs
+ffmpeg alone: it moves little with other jobs on the machine; the goal, 1.5, is on wall
+time, printed), join / copy <= 2.0, peak memory within 800 MB.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tests.bench.ratios import Row, failed, table
+from tests.paths import ROOT
 
 TARGET_RATIO = 1.5
-RATIO_GUARD = 2.0  # what pytest asserts, on CPU time: wall time on a shared runner swings with load
-TARGET_JOIN_S = 3.0
+RATIO_GUARD = 2.0  # guarded on CPU time: wall time on a shared runner swings with load
+JOIN_GUARD = 2.0
 TARGET_MEMORY_MB = 800.0
 TAKES = ("cmu60_01_salsa_daz", "cmu05_11_modern-dance_daz", "cmu94_04_indian-dance_daz")
 SONG_30S = "h2_tr808kit_demo_x2.flac"  # 125 BPM: 8 pieces = 30.7 s
@@ -108,7 +106,8 @@ def _clip(folder: Path, name: str):
 def bench_render(folder: Path) -> dict:
     out = folder / "render30.mp4"
     done = subprocess.run(
-        [sys.executable, __file__, "--child-render", str(folder), str(out)],
+        [sys.executable, "-m", "tests.bench.bench_render", "--child-render", str(folder), str(out)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
@@ -174,12 +173,38 @@ def bench_join(folder: Path, clips: list, repeats: int) -> dict:
     started = time.perf_counter()
     paths = [render_piece(plan, k, folder / f"piece{k:02d}.mp4").output for k in range(16)]
     pieces_s = time.perf_counter() - started
-    join_s = float("inf")
-    for _ in range(repeats):
+    join_s, copy_s = float("inf"), float("inf")
+    for _ in range(repeats):  # interleaved with its reference
         started = time.perf_counter()
         join_pieces(paths, song, plan.interval, folder / "joined.mp4")
         join_s = min(join_s, time.perf_counter() - started)
-    return {"duration": plan.duration, "pieces_s": pieces_s, "join_s": join_s}
+        copy_s = min(
+            copy_s, _remux_with_song(folder / "joined.mp4", song, plan.interval, folder / "copy.mp4")
+        )
+    return {"duration": plan.duration, "pieces_s": pieces_s, "join_s": join_s, "copy_s": copy_s}
+
+
+def _remux_with_song(video: Path, song: Path, interval: tuple[float, float], out: Path) -> float:
+    """ffmpeg alone doing what a join does, from one file: the video copied, the song's interval
+    encoded as AAC and muxed in. Returns its wall seconds."""
+    import ffmpeg
+
+    from choleor.render import RenderSettings
+    from choleor.render.encode import audio_args, audio_input
+
+    stream = ffmpeg.output(
+        ffmpeg.input(str(video))["v"],
+        audio_input(song, *interval),
+        str(out),
+        format="mp4",
+        movflags="+faststart",
+        vcodec="copy",
+        **audio_args(RenderSettings()),
+    )
+    args = stream.global_args("-loglevel", "error", "-nostdin").overwrite_output().compile()
+    started = time.perf_counter()
+    subprocess.run(args, check=True)
+    return time.perf_counter() - started
 
 
 def run(repeats: int = 2) -> dict:
@@ -191,63 +216,67 @@ def run(repeats: int = 2) -> dict:
             renders.append(bench_render(folder))
             baselines.append(bench_baseline(folder))
         best = min(renders, key=lambda r: r["seconds"])
-        baseline = min(b[0] for b in baselines)
-        cpu_ratio = min(r["cpu_s"] for r in renders) / min(b[1] for b in baselines)
         join = bench_join(folder, clips, repeats=3)
     return {
         "frames": best["frames"],
         "video_s": best["duration"],
         "render_s": best["seconds"],
-        "baseline_s": baseline,
-        "ratio": best["seconds"] / baseline,
-        "cpu_ratio": cpu_ratio,
+        "baseline_s": min(b[0] for b in baselines),
+        "render_cpu_s": min(r["cpu_s"] for r in renders),
+        "baseline_cpu_s": min(b[1] for b in baselines),
         "load": os.getloadavg()[0],
-        "render_fps": best["frames"] / best["seconds"],
         "python_peak_mb": max(r["self_mb"] for r in renders),
         "peak_mb": max(r["peak_mb"] for r in renders),
         "join_video_s": join["duration"],
         "pieces_render_s": join["pieces_s"],
         "join_s": join["join_s"],
+        "copy_s": join["copy_s"],
     }
 
 
-def table(r: dict) -> str:
-    rows = [
-        (
-            "render 720p",
-            f"{r['render_s']:.2f} s for {r['video_s']:.1f} s ({r['frames']} frames, "
-            f"{r['render_fps']:.0f} frames/s)",
-            "",
+def ratio_rows(r: dict) -> list[Row]:
+    plain = "ffmpeg alone re-encoding the same frames with the same x264 settings, and the AAC"
+    return [
+        Row(
+            f"render {r['video_s']:.0f} s of 720p, wall",
+            r["render_s"],
+            r["baseline_s"],
+            plain,
+            target=TARGET_RATIO,
         ),
-        ("plain ffmpeg x264", f"{r['baseline_s']:.2f} s", ""),
-        (
-            "render / plain",
-            f"{r['ratio']:.2f} wall, {r['cpu_ratio']:.2f} CPU time (load {r['load']:.1f})",
-            f"<= {TARGET_RATIO} wall",
+        Row(
+            f"render {r['video_s']:.0f} s of 720p, CPU",
+            r["render_cpu_s"],
+            r["baseline_cpu_s"],
+            plain,
+            RATIO_GUARD,
         ),
-        (
-            "join 16 pieces",
-            f"{r['join_s']:.2f} s for {r['join_video_s']:.1f} s "
-            f"(pieces rendered in {r['pieces_render_s']:.1f} s)",
-            f"<= {TARGET_JOIN_S:g} s",
+        Row(
+            f"join 16 pieces ({r['join_video_s']:.0f} s)",
+            r["join_s"],
+            r["copy_s"],
+            "ffmpeg alone copying the joined video and muxing the song's AAC",
+            JOIN_GUARD,
         ),
-        (
-            "peak memory",
-            f"{r['peak_mb']:.0f} MB (renderer process {r['python_peak_mb']:.0f} MB)",
-            f"<= {TARGET_MEMORY_MB:g} MB",
-        ),
+        Row("peak memory", r["peak_mb"], TARGET_MEMORY_MB, "the memory budget", 1.0, unit="MB"),
     ]
-    width = max(len(a) for a, _, _ in rows)
-    return "\n".join(f"{a:<{width}}  {b:<58}  {c}" for a, b, c in rows)
 
 
-@pytest.mark.slow
+def report(r: dict) -> str:
+    return table(
+        ratio_rows(r),
+        [
+            f"{r['frames']} frames at {r['frames'] / r['render_s']:.0f} frames/s; renderer process "
+            f"{r['python_peak_mb']:.0f} MB; load average {r['load']:.1f}; the 16 pieces took "
+            f"{r['pieces_render_s']:.1f} s"
+        ],
+    )
+
+
 def test_render_bench():
     result = run(repeats=1)
-    print("\n" + table(result))
-    assert result["cpu_ratio"] <= RATIO_GUARD  # wall time swings with other jobs on the runner
-    assert result["join_s"] <= TARGET_JOIN_S
-    assert result["peak_mb"] <= TARGET_MEMORY_MB
+    print("\n" + report(result))
+    assert not failed(ratio_rows(result))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -262,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         child_render(*args.child_render)
         return
     result = run(args.repeats)
-    print(json.dumps(result, indent=2) if args.json else table(result))
+    print(json.dumps(result, indent=2) if args.json else report(result))
 
 
 if __name__ == "__main__":

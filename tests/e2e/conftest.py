@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ARTIFACTS, DATA
+from tests.paths import ARTIFACTS, DATA
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -208,7 +208,7 @@ def song_mp3(e2e_media) -> Path:
 @pytest.fixture(scope="session")
 def analysed_song(serve, song_mp3) -> dict:
     """The same song uploaded and analysed through the API (for tests that start at step 2)."""
-    from tests.conftest import wait_job
+    from tests.api_client import wait_job
 
     created = requests.post(
         f"{serve}/api/songs",

@@ -7,12 +7,9 @@ import os
 import re
 import subprocess
 
-import pytest
 import requests
 
 ADMIN_KEY = os.environ.get("CHOLEOR_E2E_KEY", "e2e-key")
-
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def choreo_from_hash(page) -> tuple[str, str]:
@@ -290,7 +287,7 @@ def test_a_rejected_upload_shows_its_message(make_page, tmp_path, shots, serve):
 
 
 def test_noise_shows_no_steady_beat_instead_of_a_grid(make_page, serve, e2e_media, shots):
-    from tests.conftest import wait_job
+    from tests.api_client import wait_job
 
     noise = e2e_media / "pink-noise.mp3"
     if not noise.exists():

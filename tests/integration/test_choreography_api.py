@@ -3,8 +3,6 @@
 import pytest
 import requests
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 
 @pytest.fixture(scope="module")
 def choreo(api, library, ready_song):

@@ -1,18 +1,11 @@
 """`choleor analyze` as a user runs it: JSON on stdout, one-line errors on stderr."""
 
 import json
-import subprocess
-import sys
 
-from tests.conftest import DATA, ROOT
+from tests.cli import choleor
+from tests.paths import DATA
 
 CLIP = DATA / "beats" / "h2_tr808kit_demo_x2.flac"
-
-
-def choleor(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "choleor.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
-    )
 
 
 def test_analyze_prints_the_beat_grid_and_segments_as_json():

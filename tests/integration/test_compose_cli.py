@@ -1,27 +1,12 @@
 """`choleor compose --plan-only` and `choleor evaluate` against a real (small) library."""
 
 import json
-import os
 import subprocess
-import sys
 
-import pytest
+from tests.cli import choleor
+from tests.paths import DATA
 
-from tests.conftest import DATA, ROOT
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SONG = DATA / "beats" / "omsx_modern_motion.flac"
-
-
-def choleor(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "choleor.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        env={**os.environ},
-    )
 
 
 def test_compose_plan_only(library):

@@ -7,8 +7,6 @@ import threading
 import pytest
 import requests
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 
 @pytest.fixture(scope="module")
 def moves(api, library) -> list[str]:

@@ -9,11 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+from tests.paths import DATA, ROOT
 
-from tests.conftest import DATA, ROOT
-
-pytestmark = pytest.mark.slow
 BUDGET = 1.5 * 2**30
 
 CHILD = """

@@ -11,13 +11,8 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-def choleor(*args: str) -> list[str]:
-    return [sys.executable, "-m", "choleor.cli", *args]
+from tests.cli import argv
+from tests.paths import ROOT
 
 
 def free_port() -> int:
@@ -75,7 +70,7 @@ def device(local_stack, broker, tmp_path_factory):
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        choleor("edge", "run", "--device", "test", "--broker", broker),
+        argv("edge", "run", "--device", "test", "--broker", broker),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,7 +84,7 @@ def device(local_stack, broker, tmp_path_factory):
 
 def send(broker: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        choleor("edge", "send", "--device", "test", "--broker", broker, *args),
+        argv("edge", "send", "--device", "test", "--broker", broker, *args),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -137,7 +132,7 @@ def test_no_device_means_a_timeout_not_a_hang(broker, tmp_path):
     params = tmp_path / "params.json"
     params.write_text("{}")
     out = subprocess.run(
-        choleor(
+        argv(
             "edge",
             "send",
             "--device",

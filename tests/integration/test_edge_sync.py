@@ -6,18 +6,14 @@ import json
 import os
 import subprocess
 
-import pytest
-
 from choleor.edge.bus import MemoryBus
 from choleor.edge.cloud import Cloud, CloudTarget
 from choleor.edge.device import Device
 from choleor.edge.sync import Backoff, Syncer
 from choleor.stack.servers import S3RVER_KEY, LocalStack, free_port
 from choleor.storage import objects, records
-from tests.conftest import ROOT
-from tests.integration.test_edge_mqtt import choleor
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+from tests.cli import argv
+from tests.paths import ROOT
 
 
 def provision_cloud(stack: LocalStack) -> None:
@@ -97,7 +93,7 @@ def test_offline_job_then_sync_uploads_once(local_stack, tmp_path):
             "CHOLEOR_CLOUD_SECRET_ACCESS_KEY": S3RVER_KEY,
         }
         out = subprocess.run(
-            choleor("edge", "sync", "--json"), env=env, capture_output=True, text=True, timeout=120
+            argv("edge", "sync", "--json"), env=env, capture_output=True, text=True, timeout=120
         )
         assert out.returncode == 0, out.stderr
         again = json.loads(out.stdout)

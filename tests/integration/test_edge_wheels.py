@@ -5,11 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-import pytest
-
-from tests.conftest import ROOT
-
-pytestmark = pytest.mark.slow
+from tests.paths import ROOT
 
 
 def test_every_runtime_dependency_has_an_aarch64_wheel():

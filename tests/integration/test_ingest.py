@@ -11,10 +11,10 @@ import pytest
 import requests
 
 from choleor.storage import objects, records
-from tests.conftest import ROOT, wait_job
+from tests.api_client import wait_job
 from tests.media import dance_video, nobody_dancing, without_audio
+from tests.paths import ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KEY = {"X-Admin-Key": "test-admin-key"}
 
 
@@ -118,7 +118,7 @@ def test_a_video_with_no_sound_is_rejected(api, media):
 
 
 def test_a_file_with_no_video_stream_is_rejected(api, media):
-    from tests.conftest import DATA
+    from tests.paths import DATA
 
     _rejected(api, DATA / "beats" / "spi_loop_mika_x4.flac", "no video")
 

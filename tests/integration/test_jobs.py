@@ -12,9 +12,8 @@ import pytest
 from choleor.errors import Conflict
 from choleor.jobs import dispatch, runner, store
 from choleor.storage import objects, records
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
-pytestmark = pytest.mark.integration
 os.environ.setdefault("CHOLEOR_JOB_MODULES", "tests.integration.jobkinds")
 
 
@@ -121,7 +120,6 @@ def _worker(env: dict) -> subprocess.Popen:
     )
 
 
-@pytest.mark.slow
 def test_a_worker_killed_mid_job_is_replaced_and_the_effect_happens_once(local_stack):
     tok = token()
     job = store.create("test.slow_effect", {"token": tok, "steps": 30, "delay": 0.1})

@@ -63,7 +63,6 @@ def _inputs(name: str) -> list[np.ndarray]:
     return [real, noise]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SOURCES))
 def test_onnx_matches_tflite_reference(model_dir, name):
     import onnxruntime as ort
@@ -94,7 +93,6 @@ def dancer_video(tmp_path_factory) -> Path:
     return pose_mannequin.write_video(tmp_path_factory.mktemp("pose") / "dancer.mp4", seconds=2.0)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["full", "lite"])
 def test_estimate_video_follows_the_dancer(model_dir, dancer_video, variant, tmp_path):
     from choleor.pose import estimate_video, load_npz, save_npz
@@ -122,7 +120,6 @@ def test_estimate_video_follows_the_dancer(model_dir, dancer_video, variant, tmp
     np.testing.assert_array_equal(again.keypoints, track.keypoints)
 
 
-@pytest.mark.slow
 def test_frame_ranges_split_the_work(model_dir, dancer_video):
     from choleor.pose import estimate_video
 
@@ -134,7 +131,6 @@ def test_frame_ranges_split_the_work(model_dir, dancer_video):
     assert np.median(np.linalg.norm(joined - whole.keypoints, axis=2)) < 4
 
 
-@pytest.mark.slow
 def test_in_process_decoding_gives_the_pipes_poses(model_dir, dancer_video, monkeypatch):
     from choleor.pose import estimate_video, video
 
@@ -146,7 +142,6 @@ def test_in_process_decoding_gives_the_pipes_poses(model_dir, dancer_video, monk
     np.testing.assert_array_equal(in_process.scores, piped.scores)
 
 
-@pytest.mark.slow
 def test_estimate_frames_on_arrays(model_dir):
     from choleor.pose import estimate_frames
 
@@ -156,7 +151,6 @@ def test_estimate_frames_on_arrays(model_dir):
     assert (track.width, track.height) == (1280, 720)
 
 
-@pytest.mark.slow
 def test_empty_room_is_no_person_found(model_dir, tmp_path):
     from choleor.errors import BadInput
     from choleor.pose import estimate_video

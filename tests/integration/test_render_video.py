@@ -19,8 +19,6 @@ from choleor.pose.video import read_frames
 from choleor.render import Clip, Piece, RenderSettings, build_plan, join_pieces, render_piece, render_video
 from tests.integration.render_clips import DATA, clip_from_take, song_beats, take
 
-pytestmark = pytest.mark.slow
-
 SONG = "fof_muldjord_chaos_god.flac"  # 170 BPM: close to the takes' own tempo
 BLUE = "colorchannelmixer=rr=0.15:gg=0.5"
 

@@ -4,12 +4,8 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from choleor.library import seed
-from tests.conftest import ROOT
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+from tests.paths import ROOT
 
 
 def test_seeding_renders_takes_and_ingests_them_once(local_stack, tmp_path):

@@ -9,12 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import requests
 
-from tests.conftest import ROOT
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+from tests.paths import ROOT
 
 
 def free_port() -> int:

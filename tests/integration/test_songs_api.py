@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from choleor.storage import objects
-from tests.conftest import DATA, wait_job
+from tests.api_client import wait_job
+from tests.paths import DATA
 
-pytestmark = pytest.mark.integration
 CLIP = DATA / "beats" / "omsx_keep_on_rolling.flac"
 
 

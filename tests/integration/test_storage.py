@@ -8,8 +8,6 @@ import requests
 from choleor.errors import Conflict, NotFound
 from choleor.storage import objects, records
 
-pytestmark = pytest.mark.integration
-
 
 def uid() -> str:
     return uuid.uuid4().hex

@@ -7,7 +7,7 @@ from choleor.recommend import metrics
 from choleor.recommend.beat_align import move_alignment
 from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.index import build_index
-from choleor.recommend.synthetic import BASE_POSE, simple_move
+from tests.synthetic_library import BASE_POSE, simple_move
 
 
 def swing(offset_beats: float, samples_per_beat: int = 8, beats: int = 8) -> np.ndarray:

@@ -16,7 +16,7 @@ from choleor.recommend.auto import (
 )
 from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.rank import candidates
-from choleor.recommend.synthetic import BASE_POSE, library, make_world, simple_move, song
+from tests.synthetic_library import BASE_POSE, library, make_world, simple_move, song
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import numpy as np
 from choleor.recommend import baselines, metrics
 from choleor.recommend.features import Plan, SegmentFeatures
 from choleor.recommend.index import build_index
-from choleor.recommend.synthetic import BASE_POSE, eased, make_world, simple_move, song
+from tests.synthetic_library import BASE_POSE, eased, make_world, simple_move, song
 
 
 def _index(moves):
@@ -78,7 +78,7 @@ def test_pose_code_karnaugh_distance():
 def test_original2020_scores_every_unit_against_the_first():
     rng = np.random.default_rng(0)
     world = make_world(rng, dim=24)
-    from choleor.recommend.synthetic import library
+    from tests.synthetic_library import library
 
     index = _index(library(rng, world, 10, 6))
     segs = song(rng, world, 4)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from choleor import config
 from choleor.stack import template as tpl
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
 PSEUDO = {

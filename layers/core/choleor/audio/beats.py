@@ -97,10 +97,6 @@ class BeatGrid:
     offbeat_contrast: float = 0.0  # >0: beats stronger than half-beat-shifted grid
     confidence: float = 0.0  # 0..1: how surely this is a steady beat (see audio.confidence)
 
-    @property
-    def downbeat_indices(self) -> np.ndarray:
-        return np.arange(self.first_downbeat, len(self.beats), self.beats_per_bar)
-
 
 def compute_features(
     y: np.ndarray,

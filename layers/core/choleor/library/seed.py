@@ -48,15 +48,15 @@ def takes() -> list[dict]:
     return out
 
 
-def _render(job: tuple[str, str, float | None]) -> tuple[str, float, int]:
+def _render(job: tuple[str, str, float | None]) -> str:
     import cv2
 
     from ..mocap.render_take import render_take
 
     cv2.setNumThreads(1)
     bvh, out, seconds = job
-    take = render_take(bvh, out, seconds=seconds, encoder_threads=1)
-    return out, take.render_seconds, take.frame_count
+    render_take(bvh, out, seconds=seconds, encoder_threads=1)
+    return out
 
 
 def render_all(
@@ -71,16 +71,13 @@ def render_all(
         for t in selected
         if not paths[t["origin"]].exists()
     ]
-    frames = seconds_spent = 0.0
     if todo:
         # spawn, not fork: the caller has threads (job workers, boto3), and a forked child can
         # inherit a lock some other thread held and hang.
         with ProcessPoolExecutor(
             max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")
         ) as pool:
-            for i, (_, spent, count) in enumerate(pool.map(_render, todo)):
-                frames += count
-                seconds_spent += spent
+            for i, _ in enumerate(pool.map(_render, todo)):
                 progress((i + 1) / len(todo), f"drawing dancer {i + 1} of {len(todo)}")
     return paths
 

@@ -43,9 +43,6 @@ class Skeleton:
     def index(self, name: str) -> int:
         return self.names.index(name)
 
-    def has(self, name: str) -> bool:
-        return name in self.names
-
 
 @dataclass
 class BvhMotion:

@@ -12,7 +12,6 @@ resolution and blurred.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -347,11 +346,3 @@ def draw_frame(background: np.ndarray, fig: FigureFrames, i: int) -> np.ndarray:
             _draw_head(canvas, fig, i, origin)
     frame[y0:y1, x0:x1] = cv2.resize(canvas, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     return frame
-
-
-def render_frames(track: BodyTrack, camera: Camera) -> Iterator[np.ndarray]:
-    """Yield the BGR frames of a whole track."""
-    figure = prepare_figure(track, camera)
-    background = studio_background(camera)
-    for i in range(figure.frame_count):
-        yield draw_frame(background, figure, i)

@@ -95,9 +95,7 @@ def stretched(
     limit: float = STRETCH_LIMIT,
 ) -> float:
     """Share of picks whose 8 beats must be played more than `limit` faster or slower."""
-    over = [
-        float(tempo_stretch(index, s.beats, np.array([r]))[0][0]) > limit for s, r in zip(segments, picks)
-    ]
+    over = [float(tempo_stretch(index, s.beats, np.array([r]))[0]) > limit for s, r in zip(segments, picks)]
     return float(np.mean(over)) if over else 0.0
 
 

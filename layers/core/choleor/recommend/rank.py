@@ -80,7 +80,7 @@ def pick_distinct(
         size = min(n, size * 8)
 
 
-def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str = "ranked") -> str:
+def reason(scores: Mapping[str, float], stretch: float, kind: str = "ranked") -> str:
     """One line: the strongest reasons first, then the tempo, e.g.
     'fits the music's energy; smooth from your last move; tempo within 4%'."""
     good = {
@@ -103,8 +103,7 @@ def reason(scores: Mapping[str, float], stretch: float, factor: float, kind: str
     ranked = sorted((n for n in good if n in scores), key=lambda n: -scores[n])
     parts += [good[n] for n in ranked if scores[n] >= 0.7]
     parts += [bad[n] for n in ranked if scores[n] < 0.3]
-    octave = {2.0: " at double time", 0.5: " at half time"}.get(float(factor), "")
-    parts.append(f"tempo within {round(100 * stretch)}%{octave}")
+    parts.append(f"tempo within {round(100 * stretch)}%")
     return "; ".join(parts)
 
 
@@ -138,7 +137,7 @@ def candidates(
         masked, index.source, k - len(offered), avoid_sources=[index.source[r] for r in offered]
     )
     rows.sort(key=lambda r: -float(total[r]))
-    stretch, factor = tempo_stretch(index, segment.beats, np.asarray(rows, dtype=np.int64))
+    stretch = tempo_stretch(index, segment.beats, np.asarray(rows, dtype=np.int64))
     out = []
     for j, row in enumerate(rows):
         kind = "ranked" if row not in offered else ("repeat" if row == offered[0] else "mirror")
@@ -149,7 +148,7 @@ def candidates(
                 id=str(index.ids[row]),
                 score=float(total[row]),
                 scores=sc,
-                reason=reason(sc, float(stretch[j]), float(factor[j]), kind),
+                reason=reason(sc, float(stretch[j]), kind),
                 kind=kind,
             )
         )

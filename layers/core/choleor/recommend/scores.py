@@ -14,15 +14,6 @@ import numpy as np
 from choleor.recommend.features import SegmentFeatures, segment_tempo
 from choleor.recommend.index import LEVEL_GRID, LibraryIndex, project
 
-#: Playback-rate factors at which a move may be counted: its own beat, half time, double time.
-OCTAVES = np.array([1.0, 0.5, 2.0], dtype=np.float32)
-#: The factors the renderer can play. It lays a move's 8 beats on the segment's 8 beats, so a
-#: move counted at half or double time would be shown at half or double speed (on the default
-#: library 13 of 54 automatic picks were, stretched by 52-98 %). Until a move can be placed
-#: across two segments or over half of one, only a move's own beat counts.
-PLAYABLE_OCTAVES = OCTAVES[:1]
-
-COMPONENTS = ("music", "energy", "tempo", "beat", "transition")
 VEL_WEIGHT = 0.25  # torso lengths of jump per (torso length per beat) of velocity change
 
 
@@ -58,35 +49,18 @@ def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 
     return (shape_weight * 0.5 * (1.0 + r) + (1.0 - shape_weight) * level).astype(np.float32)
 
 
-def tempo_stretch(
-    index: LibraryIndex,
-    beats: np.ndarray,
-    rows: np.ndarray | None = None,
-    octaves: np.ndarray = PLAYABLE_OCTAVES,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Stretch needed to lay each move's 8 beats on the segment's, and the octave factor used.
-
-    rate = segment tempo / (move tempo * factor) for each factor in `octaves` (1, and 1/2, 2 if
-    asked); the stretch is max(rate, 1/rate) - 1 (0.04 = 4 % faster or slower) at the best
-    factor. Computed in logs: |log rate| = |x - log factor| with x = log(segment / move tempo).
-    """
+def tempo_stretch(index: LibraryIndex, beats: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Stretch needed to lay each move's 8 beats on the segment's 8 (the renderer plays a move at
+    its own count): max(rate, 1/rate) - 1 with rate = segment tempo / move tempo, so 0.04 = 4 %
+    faster or slower. A dance fits a song about half as fast as a move counted in half time of
+    its own (ingest cuts those), never by counting an 8-beat move at half speed."""
     log_tempo = index.log_tempo if rows is None else index.log_tempo[rows]
-    x = np.float32(np.log(segment_tempo(beats))) - log_tempo
-    octaves = np.asarray(octaves, dtype=np.float32)
-    dist = np.abs(x[None, :] - np.log(octaves)[:, None])  # (factors, N)
-    best = np.argmin(dist, axis=0)
-    return np.expm1(np.take_along_axis(dist, best[None], 0)[0]), octaves[best]
+    return np.expm1(np.abs(np.float32(np.log(segment_tempo(beats))) - log_tempo))
 
 
-def tempo_score(
-    stretch: np.ndarray, factor: np.ndarray, tolerance: float = 0.2, octave_cost: float = 0.1
-) -> np.ndarray:
-    """0.5 at `tolerance` stretch, falling fast past it (4th power): 5 % -> 0.997, 30 % -> 0.03.
-
-    Counting a move at half or double time costs `octave_cost`: the renderer must re-count it.
-    """
-    s = np.exp(-np.log(2.0) * (stretch / tolerance) ** 4)
-    return (s * np.where(factor == 1.0, 1.0, 1.0 - octave_cost)).astype(np.float32)
+def tempo_score(stretch: np.ndarray, tolerance: float = 0.2) -> np.ndarray:
+    """0.5 at `tolerance` stretch, falling fast past it (4th power): 5 % -> 0.997, 30 % -> 0.03."""
+    return np.exp(-np.log(2.0) * (stretch / tolerance) ** 4).astype(np.float32)
 
 
 def keypoint_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -179,11 +153,10 @@ def beat_score(index: LibraryIndex) -> np.ndarray:
 
 def unary_scores(index: LibraryIndex, segment: SegmentFeatures) -> dict[str, np.ndarray]:
     """Scores that depend only on the segment (no previous pick): music, energy, tempo, beat."""
-    stretch, factor = tempo_stretch(index, segment.beats)
     return {
         "music": music_score(index, segment.music),
         "energy": energy_score(index, segment.energy),
-        "tempo": tempo_score(stretch, factor),
+        "tempo": tempo_score(tempo_stretch(index, segment.beats)),
         "beat": beat_score(index),
     }
 

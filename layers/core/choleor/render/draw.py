@@ -70,9 +70,9 @@ def draw_frames(plan: RenderPlan, frames: range, infos: dict[int, VideoInfo]) ->
                 reader = readers.get(layer.piece)
                 if reader is None:
                     clip = plan.pieces[layer.piece].clip
-                    span = frame_span(np.array(times[layer.piece]), infos[layer.piece], s.interpolate)
+                    span = frame_span(np.array(times[layer.piece]), infos[layer.piece])
                     reader = readers[layer.piece] = ClipReader(
-                        clip.path, infos[layer.piece], span, clip.label, s.interpolate
+                        clip.path, infos[layer.piece], span, clip.label
                     )
                 canvas.draw(reader.at(layer.source_time), layer.matrix)
                 if last_use[layer.piece] == i:

@@ -11,17 +11,15 @@ keeps a few frames decoded ahead, so drawing never waits on a decoder that a
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from ..errors import BadInput, NotFound
-from ..pose.frames import Frame, I420Frame, RgbFrame
+from ..pose.frames import Frame
 from ..pose.video import VideoInfo, probe, read_video_frames
 
 
@@ -37,11 +35,10 @@ def open_source(path: str | Path, label: str, width: int, height: int) -> VideoI
     return info
 
 
-def frame_span(times: np.ndarray, info: VideoInfo, interpolate: bool) -> tuple[int, int]:
+def frame_span(times: np.ndarray, info: VideoInfo) -> tuple[int, int]:
     """First and last source frame index needed to show `times` (s)."""
     positions = np.asarray(times, float) * info.fps
-    first = int(np.floor(positions.min())) if interpolate else int(np.rint(positions.min()))
-    last = int(np.floor(positions.max())) + 1 if interpolate else int(np.rint(positions.max()))
+    first, last = int(np.rint(positions.min())), int(np.rint(positions.max()))
     if info.frame_count:
         last = min(last, info.frame_count - 1)
         first = min(first, last)
@@ -51,14 +48,11 @@ def frame_span(times: np.ndarray, info: VideoInfo, interpolate: bool) -> tuple[i
 class ClipReader:
     """Frames of one source for non-decreasing times; holds the last frame past the end."""
 
-    def __init__(
-        self, path: str | Path, info: VideoInfo, span: tuple[int, int], label: str, interpolate: bool = False
-    ):
-        self._fps, self._label, self._interpolate = info.fps, label, interpolate
+    def __init__(self, path: str | Path, info: VideoInfo, span: tuple[int, int], label: str):
+        self._fps, self._label = info.fps, label
         self._first, self._last = span
         self._frames = Prefetch(read_video_frames(str(path), info, (self._first, self._last + 1)))
         self._index = self._first - 1  # index of self._current
-        self._previous: Frame | None = None
         self._current: Frame | None = None
 
     def _advance(self, index: int) -> None:
@@ -67,35 +61,18 @@ class ClipReader:
             if frame is None:  # the video ended early: keep showing its last frame
                 self._last = self._index
                 break
-            self._previous, self._current = self._current, frame
+            self._current = frame
             self._index += 1
         if self._current is None:
             raise BadInput(f"clip {self._label}: no video frame at or after frame {self._first}")
 
     def at(self, time: float) -> Frame:
-        """The frame shown at source `time` (s): nearest, or a blend of the two around it."""
-        position = max(time * self._fps, 0.0)
-        if not self._interpolate:
-            self._advance(int(round(position)))
-            return self._current
-        below = math.floor(position)
-        self._advance(below + 1)
-        fraction = position - below
-        if self._index != below + 1 or self._previous is None:  # before the first or past the last frame
-            return self._current
-        if fraction < 1e-3:
-            return self._previous
-        return _mix(self._previous, self._current, fraction)
+        """The frame shown at source `time` (s): the nearest one."""
+        self._advance(int(round(max(time * self._fps, 0.0))))
+        return self._current
 
     def close(self) -> None:
         self._frames.close()
-
-
-def _mix(a: Frame, b: Frame, fraction: float) -> Frame:
-    """(1 - fraction) * a + fraction * b, in the frames' own pixel format."""
-    if isinstance(a, I420Frame) and isinstance(b, I420Frame):
-        return I420Frame(cv2.addWeighted(a.data, 1.0 - fraction, b.data, fraction, 0.0), a.width, a.height)
-    return RgbFrame(cv2.addWeighted(a.rgb(), 1.0 - fraction, b.rgb(), fraction, 0.0))
 
 
 class Prefetch:

@@ -67,7 +67,6 @@ class RenderSettings:
     crf: int = 20
     preset: str = "veryfast"
     audio_bitrate: str = "160k"
-    interpolate: bool = False  # blend the two nearest source frames instead of taking the nearest
     threads: int = 0  # x264 threads (0 = auto)
     framing: Framing = Framing()
 
