@@ -9,10 +9,8 @@ import numpy as np
 import pytest
 import requests
 
-from tests.conftest import wait_job
+from tests.api_client import wait_job
 from tests.paths import ARTIFACTS, ROOT
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def call(method, api, path, token, **kw):

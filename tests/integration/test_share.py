@@ -3,8 +3,6 @@
 import pytest
 import requests
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 
 def call(method, api, path, token, **kw):
     return requests.request(method, f"{api}{path}", headers={"X-Choreo-Token": token}, timeout=60, **kw)
