@@ -225,12 +225,14 @@ def unshare(choreo_id):
 
 @route("/api/choreographies/{choreo_id}/render", methods=["POST"])
 def render(choreo_id):
-    return Response(body={"job": choreographies.render(choreo_id, token())}, status_code=202)
+    shape = body().get("shape") or "16:9"
+    return Response(body={"job": choreographies.render(choreo_id, token(), shape)}, status_code=202)
 
 
 @route("/api/choreographies/{choreo_id}/video", methods=["GET"])
 def video(choreo_id):
-    return choreographies.video(choreo_id, token())
+    shape = (app.current_request.query_params or {}).get("shape") or "16:9"
+    return choreographies.video(choreo_id, token(), shape)
 
 
 # --- jobs --------------------------------------------------------------------

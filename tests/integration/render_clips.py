@@ -27,6 +27,7 @@ def clip_from_take(video: Path, truth: Path, first_beat: int = 1, mirrored: bool
         return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
 
     heights = keypoints[:, :, 1].max(1) - keypoints[:, :, 1].min(1)
+    times = tuple(np.arange(len(keypoints)) / fps)
     return Clip(
         video,
         beats,
@@ -39,6 +40,7 @@ def clip_from_take(video: Path, truth: Path, first_beat: int = 1, mirrored: bool
         mirrored,
         duration=len(keypoints) / fps,
         name=video.stem,
+        x_track=(times, tuple(keypoints[:, :, 0].min(1)), tuple(keypoints[:, :, 0].max(1))),
     )
 
 

@@ -72,7 +72,13 @@ def test_the_video_is_h264_aac_of_the_interval(api, picked, tmp_path):
     assert len(cuts) == len(boundaries) and all(abs(a - b) <= 1 / 30 for a, b in zip(cuts, boundaries))
     choreo = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()
     assert choreo["video_ready"]
-    assert choreo["render"] == {"job_id": job["id"], "status": "done", "progress": 1.0, "message": "done"}
+    assert choreo["render"] == {
+        "job_id": job["id"],
+        "status": "done",
+        "progress": 1.0,
+        "message": "done",
+        "shape": "16:9",
+    }
 
 
 def test_make_it_again_renders_again_from_the_finished_pieces(api, picked):

@@ -100,7 +100,13 @@ def view_record(rec: dict) -> dict:
     out["complete"] = all(s.get("move_id") for s in rec["segments"])
     out["render"] = render_state(rec)
     out["video_ready"] = bool(rec.get("video_key")) and rec.get("video_picks") == picks_signature(rec)
+    key, picks = TALL_VIDEO_FIELDS
+    out["tall_video_ready"] = bool(rec.get(key)) and rec.get(picks) == picks_signature(rec)
     return out
+
+
+#: The record's (key, picks) attributes of its 9:16 video (its 16:9 one: video_key, video_picks).
+TALL_VIDEO_FIELDS = ("video_9x16_key", "video_9x16_picks")
 
 
 def picks_signature(rec: dict) -> str:
@@ -122,7 +128,13 @@ def render_state(rec: dict) -> dict | None:
     job = latest_render(rec)
     if job is None:
         return None
-    out = {"job_id": job.id, "status": job.status, "progress": job.progress, "message": job.message}
+    out = {
+        "job_id": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "shape": job.params.get("shape", "16:9"),
+    }
     if job.status == store.FAILED:
         out["error"] = job.error
     return out

@@ -25,10 +25,20 @@ from .jobs import dispatch, store
 from .jobs.registry import register
 from .render.draw import render_video
 from .render.pieces import join_pieces, render_piece
-from .render.plan import Clip, Piece, RenderSettings, build_plan
+from .render.plan import Clip, Piece, RenderSettings, build_plan, shape_settings
 from .storage import objects, records
 
 SETTINGS = RenderSettings()
+WIDE = "16:9"  # the shape pieces are drawn in as picks arrive; a tall video is drawn when asked for
+
+
+def settings(shape: str = WIDE) -> RenderSettings:
+    return shape_settings(shape, SETTINGS)
+
+
+def _video_fields(shape: str) -> tuple[str, str]:
+    """The record's (key, picks) attributes of the video in `shape`."""
+    return ("video_key", "video_picks") if shape == WIDE else choreography.TALL_VIDEO_FIELDS
 
 
 def _cache_dir() -> Path:
@@ -48,7 +58,29 @@ def _local(key: str, what: str) -> Path:
     return path
 
 
-def _clip(move_id: str) -> Clip:
+def _x_track(source_id: str) -> tuple | None:
+    """(times, lefts, rights) of the dancer's box in its video, from the poses ingest stored."""
+    from .pose.estimate import load_npz
+
+    try:
+        path = _local(f"sources/{source_id}/poses.npz", "the dancer's poses")
+    except NotFound:
+        return None
+    import numpy as np
+
+    track = load_npz(path)
+    seen = np.flatnonzero(track.present)
+    if len(seen) < 2:
+        return None
+    frames = np.arange(len(track.present))
+    kp = track.keypoints[seen]
+    lefts = np.interp(frames, seen, kp[..., 0].min(1))
+    rights = np.interp(frames, seen, kp[..., 0].max(1))
+    times = (track.start_frame + frames) / track.fps
+    return tuple(times), tuple(lefts), tuple(rights)
+
+
+def _clip(move_id: str, follow: bool = False) -> Clip:
     move = records.get("moves", {"id": move_id})
     if move is None:
         raise NotFound(f"move {move_id} is no longer in the library; pick another for its segment")
@@ -71,6 +103,7 @@ def _clip(move_id: str) -> Clip:
         mirrored=bool(move.get("mirrored")),
         duration=info.duration,
         name=f"{src.get('title', 'video')} ({move_id})",
+        x_track=_x_track(src["id"]) if follow else None,
     )
 
 
@@ -81,7 +114,7 @@ def _first_missing(rec: dict) -> int | None:
     return None
 
 
-def piece_key(rec: dict, k: int) -> str:
+def piece_key(rec: dict, k: int, shape: str = WIDE) -> str:
     """What piece k shows: its segment, its pick, the previous segment and pick, the settings."""
     segs = rec["segments"]
     parts = [
@@ -90,23 +123,23 @@ def piece_key(rec: dict, k: int) -> str:
         segs[k - 1]["beats"] if k else None,
         segs[k - 1].get("move_id") if k else None,
         k == len(segs) - 1,
-        repr(SETTINGS),
+        repr(settings(shape)),
         rec["start"],
         rec["end"],
     ]
     return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _piece_object(rec: dict, k: int) -> str:
-    return f"renders/{rec['id']}/pieces/{k:03d}-{piece_key(rec, k)}.mp4"
+def _piece_object(rec: dict, k: int, shape: str = WIDE) -> str:
+    return f"renders/{rec['id']}/pieces/{k:03d}-{piece_key(rec, k, shape)}.mp4"
 
 
-def _plan(rec: dict, song_path: Path, known_only: bool = False):
+def _plan(rec: dict, song_path: Path, known_only: bool = False, shape: str = WIDE):
     """The render plan; with `known_only`, unknown picks borrow a known clip (their pieces are not drawn)."""
     clips: dict[int, Clip] = {}
     for s in rec["segments"]:
         if s.get("move_id"):
-            clips[s["index"]] = _clip(s["move_id"])
+            clips[s["index"]] = _clip(s["move_id"], follow=settings(shape).framing.follow)
     if not known_only and len(clips) < len(rec["segments"]):
         raise Conflict(f"segment {_first_missing(rec)} has no move yet")
     filler = next(iter(clips.values()))
@@ -114,7 +147,7 @@ def _plan(rec: dict, song_path: Path, known_only: bool = False):
         Piece(index=s["index"], beats=tuple(s["beats"]), clip=clips.get(s["index"], filler))
         for s in rec["segments"]
     ]
-    return build_plan(pieces, song_path, rec["start"], rec["end"], SETTINGS)
+    return build_plan(pieces, song_path, rec["start"], rec["end"], settings(shape))
 
 
 def _song_path(rec: dict) -> Path:
@@ -152,7 +185,7 @@ def piece_job(params: dict, report) -> dict:
     return {"piece": k, "key": key}
 
 
-def start(choreo_id: str, token: str | None) -> dict:
+def start(choreo_id: str, token: str | None, shape: str = WIDE) -> dict:
     """Queue the final video (409 naming the first segment without a move); returns the job.
 
     While a render of these picks is queued or running, that job is the answer. Otherwise a new
@@ -160,6 +193,7 @@ def start(choreo_id: str, token: str | None) -> dict:
     the pieces already in storage are reused, so only what is missing is drawn.
     """
     rec = choreography.load(choreo_id, token)
+    settings(shape)  # 400 naming the shapes
     missing = _first_missing(rec)
     if missing is not None:
         raise Conflict(
@@ -168,9 +202,11 @@ def start(choreo_id: str, token: str | None) -> dict:
         )
     sig = choreography.picks_signature(rec)
     latest = choreography.latest_render(rec)
-    if latest and latest.params.get("picks") == sig and latest.status in (store.QUEUED, store.RUNNING):
+    same = latest and latest.params.get("picks") == sig and latest.params.get("shape", WIDE) == shape
+    if same and latest.status in (store.QUEUED, store.RUNNING):
         return latest.public()
-    job_id = f"render-{choreo_id}-{sig}-{uuid.uuid4().hex[:8]}"
+    tall = "" if shape == WIDE else "-" + shape.replace(":", "x")
+    job_id = f"render-{choreo_id}-{sig}{tall}-{uuid.uuid4().hex[:8]}"
     try:  # two requests at once: the first to point the choreography at its job wins
         records.update(
             "choreographies",
@@ -182,7 +218,8 @@ def start(choreo_id: str, token: str | None) -> dict:
         )
     except Conflict:
         return choreography.latest_render(choreography.load(choreo_id, token)).public()
-    return dispatch.submit("render", {"choreo_id": choreo_id, "picks": sig}, job_id=job_id).public()
+    params = {"choreo_id": choreo_id, "picks": sig, "shape": shape}
+    return dispatch.submit("render", params, job_id=job_id).public()
 
 
 @register("render")
@@ -191,16 +228,18 @@ def render_job(params: dict, report) -> dict:
     if choreography.picks_signature(rec) != params["picks"]:
         raise Conflict("the picks changed while the video was being made; render again")
     started = time.perf_counter()
+    shape = params.get("shape", WIDE)
     song = _song_path(rec)
     report(0.02, "fetching the dance videos")
-    plan = _plan(rec, song)
+    plan = _plan(rec, song, shape=shape)
     n = len(rec["segments"])
-    video_key = f"renders/{rec['id']}/{params['picks']}.mp4"
+    tall = "" if shape == WIDE else "-" + shape.replace(":", "x")
+    video_key = f"renders/{rec['id']}/{params['picks']}{tall}.mp4"
     drawn = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for k in range(n):
-            key = _piece_object(rec, k)
+            key = _piece_object(rec, k, shape)
             local = Path(tmp) / f"{k:03d}.mp4"
             if objects.exists(key):
                 objects.download(key, local)
@@ -218,29 +257,35 @@ def render_job(params: dict, report) -> dict:
             paths.append(local)
             report(0.05 + 0.85 * (k + 1) / n, f"segment {k + 1} of {n} ready")
         out = Path(tmp) / "choreography.mp4"
-        join_pieces(paths, song, (rec["start"], rec["end"]), out, SETTINGS)
+        join_pieces(paths, song, (rec["start"], rec["end"]), out, settings(shape))
         objects.put_file(video_key, out, "video/mp4")
+    key_field, picks_field = _video_fields(shape)
     records.update(
         "choreographies",
         {"id": rec["id"]},
-        {"video_key": video_key, "video_picks": params["picks"], "rendered_at": time.time()},
+        {key_field: video_key, picks_field: params["picks"], "rendered_at": time.time()},
     )
     return {
         "video_key": video_key,
+        "shape": shape,
         "cuts": [float(c) for c in plan.cuts[1:-1]],
         "pieces_drawn": drawn,  # the others were already rendered as the picks came in
         "render_seconds": round(time.perf_counter() - started, 2),
     }
 
 
-def video(choreo_id: str, token: str | None) -> dict:
+def video(choreo_id: str, token: str | None, shape: str = WIDE) -> dict:
     rec, _ = sharing.load(choreo_id, token)  # a read-only link may watch it too
-    if not rec.get("video_key") or rec.get("video_picks") != choreography.picks_signature(rec):
-        raise Conflict("the video is not ready yet: render it first")
-    name = f"choleor-{rec.get('song_title') or 'choreography'}.mp4".replace(" ", "_")
+    settings(shape)  # 400 naming the shapes
+    key_field, picks_field = _video_fields(shape)
+    if not rec.get(key_field) or rec.get(picks_field) != choreography.picks_signature(rec):
+        what = "video" if shape == WIDE else f"{shape} video"
+        raise Conflict(f"the {what} is not ready yet: render it first")
+    tall = "" if shape == WIDE else "-" + shape.replace(":", "x")
+    name = f"choleor-{rec.get('song_title') or 'choreography'}{tall}.mp4".replace(" ", "_")
     return {
-        "url": objects.presign_get(rec["video_key"]),
-        "download_url": objects.presign_get(rec["video_key"], filename=name),
+        "url": objects.presign_get(rec[key_field]),
+        "download_url": objects.presign_get(rec[key_field], filename=name),
     }
 
 

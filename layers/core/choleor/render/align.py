@@ -50,6 +50,9 @@ class Framing:
     dancer_height: float = 0.6  # median body height
     feet_y: float = 0.9  # feet line, from the top
     max_upscale: float = 3.0  # never magnify source pixels more than this (unless needed to cover)
+    # pan with the dancer (tall frames show a narrow window of a wide source, which a dancer
+    # crossing the floor would leave): the window follows the dancer's smoothed centre
+    follow: bool = False
 
 
 def base_framing(
@@ -137,3 +140,45 @@ def ease_out_amount(song_times: np.ndarray, start: float, half: float) -> np.nda
     """How much of a cut correction remains: 1 up to the segment start, smoothly 0 at `half`."""
     u = (np.asarray(song_times, float) - start) / max(half - start, 1e-9)
     return 1.0 - smoothstep(u)
+
+
+# How quickly a following window reacts: the dancer's centre is smoothed over about this long
+# (s, Gaussian sigma), so the camera glides rather than shakes with every arm swing; where the
+# smoothed window would cut off a hand or a foot, it moves just enough to keep the whole dancer.
+FOLLOW_SMOOTHING = 0.3
+FOLLOW_MARGIN = 0.04  # of the output width, kept free on either side of the dancer when it fits
+
+
+def _smooth(x: np.ndarray, sigma: float) -> np.ndarray:
+    if len(x) < 2 or sigma <= 0:
+        return x
+    radius = int(3 * sigma)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    return np.convolve(np.pad(x, radius, mode="edge"), kernel / kernel.sum(), mode="valid")
+
+
+def follow_dancer(
+    matrices: np.ndarray, left: np.ndarray, right: np.ndarray, src_w: int, out_w: int, fps: float
+) -> np.ndarray:
+    """Shift each frame's map sideways so the dancer (its box from `left` to `right`, source px per
+    frame) stays in the output: centred on its smoothed middle, moved further only where that would
+    cut the dancer off, and never past the source's edges.
+
+    Shifts are whole even numbers of source pixels, so a plain zoom stays an exact crop (warp.py).
+    `matrices` is (F, 3, 3) of scale/translate/flip maps; returns a new array."""
+    a, tx = matrices[:, 0, 0], matrices[:, 0, 2]
+    left, right = np.asarray(left, float), np.asarray(right, float)
+    # q: the shift in source px (u = a * (x - q) + tx): the visible source span moves by +q
+    edges = np.sort(np.stack([(-0.5 - tx) / a, (out_w - 0.5 - tx) / a]), axis=0)  # its source x
+    centre = _smooth(0.5 * (left + right), FOLLOW_SMOOTHING * fps)
+    q = centre - 0.5 * (edges[0] + edges[1])
+    margin = FOLLOW_MARGIN * out_w / np.abs(a)
+    need_lo, need_hi = right + margin - edges[1], left - margin - edges[0]  # the whole dancer in view
+    fits = need_lo <= need_hi
+    q = np.where(fits, np.clip(q, need_lo, need_hi), 0.5 * (need_lo + need_hi))
+    lo, hi = -0.5 - edges[0], src_w - 0.5 - edges[1]  # the span inside the source
+    q = 2.0 * np.round(np.clip(q, lo, hi) / 2.0)
+    q = np.where(q < lo, q + 2.0, np.where(q > hi, q - 2.0, q))  # rounding may not leave the source
+    out = matrices.copy()
+    out[:, 0, 2] = tx - a * q
+    return out

@@ -7,7 +7,7 @@ source->output affine. Output time 0 is the interval start (= first segment star
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from .align import (
     base_framing,
     cut_correction,
     ease_out_amount,
+    follow_dancer,
     matrix_scale,
     transform_box,
 )
@@ -43,6 +44,11 @@ class Clip:
     mirrored: bool = False
     duration: float | None = None  # source length (s), to clamp retimed times; None: decode clamps
     name: str = ""  # for messages; the file name when empty
+    # the dancer's box sides over source time: (times, lefts, rights) in source px; a following
+    # frame (tall shapes) pans with them
+    x_track: tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]] | None = field(
+        default=None, repr=False
+    )
 
     @property
     def label(self) -> str:
@@ -69,6 +75,22 @@ class RenderSettings:
     audio_bitrate: str = "160k"
     threads: int = 0  # x264 threads (0 = auto)
     framing: Framing = Framing()
+
+
+#: The frame shapes a video is rendered in: output size and where the dancer stands in it. Tall
+#: frames cut a narrow window out of a wide source, so the dancer is sized by covering the frame.
+SHAPES = {
+    "16:9": (1280, 720, Framing()),
+    "9:16": (1080, 1920, Framing(dancer_height=0.5, feet_y=0.9, follow=True)),
+}
+
+
+def shape_settings(shape: str, settings: RenderSettings = RenderSettings()) -> RenderSettings:
+    """`settings` with the output size and framing of a frame shape ("16:9" or "9:16")."""
+    if shape not in SHAPES:
+        raise BadInput(f"the video's shape must be one of {', '.join(SHAPES)}, not {shape!r}")
+    width, height, framing = SHAPES[shape]
+    return replace(settings, width=width, height=height, framing=framing)
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,8 @@ def build_plan(
 
     matrices = _placements(pieces, settings, song_t)
     sources = np.stack([retime(p.beats, p.clip.beats, song_t, p.clip.duration) for p in pieces])
+    if settings.framing.follow:
+        matrices = np.stack([_followed(p, matrices[k], sources[k], settings) for k, p in enumerate(pieces)])
     layers = [
         tuple(
             Layer(k, float(weights[k, i]), float(sources[k, i]), matrices[k, i, :2].copy())
@@ -183,6 +207,20 @@ def build_plan(
         layers,
         np.array(starts),
     )
+
+
+def _followed(piece: Piece, matrices: np.ndarray, source_t: np.ndarray, settings: RenderSettings):
+    """A piece's per-frame maps panned with its dancer (the clip's box track, or its two boxes)."""
+    clip = piece.clip
+    if clip.x_track is not None and len(clip.x_track[0]) > 1:
+        times, lefts, rights = (np.asarray(v, float) for v in clip.x_track)
+        left, right = np.interp(source_t, times, lefts), np.interp(source_t, times, rights)
+    else:  # only the boxes at the move's first and last beat: glide from one to the other
+        ends = (clip.beats[0], clip.beats[-1])
+        left = np.interp(source_t, ends, (clip.box_start[0], clip.box_end[0]))
+        right = np.interp(source_t, ends, (clip.box_start[2], clip.box_end[2]))
+    # (the track is in the source's own pixels; a mirrored clip's maps flip them, so it holds)
+    return follow_dancer(matrices, left, right, clip.width, settings.width, settings.fps)
 
 
 def _placements(pieces: list[Piece], settings: RenderSettings, song_t: np.ndarray) -> np.ndarray:

@@ -59,18 +59,18 @@ def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dic
     return out
 
 
-def render(choreo_id: str, token: str | None) -> dict:
-    """Start the final video (pieces already rendered are reused); returns the job."""
+def render(choreo_id: str, token: str | None, shape: str = "16:9") -> dict:
+    """Start the final video, 16:9 or 9:16 (pieces already rendered are reused); returns the job."""
     from .. import videos  # the renderer
 
-    return videos.start(choreo_id, token)
+    return videos.start(choreo_id, token, str(shape))
 
 
-def video(choreo_id: str, token: str | None) -> dict:
-    """Where to watch and download the video made for the current picks."""
+def video(choreo_id: str, token: str | None, shape: str = "16:9") -> dict:
+    """Where to watch and download the video (16:9 or 9:16) made for the current picks."""
     from .. import videos  # the renderer
 
-    return videos.video(choreo_id, token)
+    return videos.video(choreo_id, token, str(shape))
 
 
 def cue_sheet(choreo_id: str, token: str | None) -> dict:
