@@ -8,9 +8,7 @@ import pytest
 import requests
 
 from choleor.pose.estimate import estimate_video
-from tests.conftest import wait_job
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+from tests.api_client import wait_job
 
 
 def ffprobe(path) -> dict:
