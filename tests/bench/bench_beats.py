@@ -34,7 +34,7 @@ Speed: `choleor analyze` on a 3-minute mp3 (a clip tiled with ffmpeg) in a fresh
 start-up included: wall seconds (best and median of 5) and CPU seconds. Memory: peak RSS
 (VmHWM) of a fresh process analysing a 10-minute mp3.
 
-Collected by pytest (`-m slow`): runs this file in a subprocess and asserts the targets.
+`make bench` runs this file in a subprocess, prints its table and asserts the targets.
 """
 
 from __future__ import annotations
@@ -364,6 +364,8 @@ def test_bench_beats():
         [sys.executable, __file__, "--json"], check=True, capture_output=True, text=True, timeout=1200
     ).stdout
     res = json.loads(out)
+    print()
+    print_table(res)
     for name, s in res["batches"].items():
         assert s["F_loo"]["mean"] >= TARGET_MEAN, (name, s)
         assert s["F_loo"]["min"] >= TARGET_MIN, (name, s)

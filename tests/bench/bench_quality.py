@@ -10,7 +10,7 @@ same analyser as an upload. Random is averaged over 20 seeds, 2020 over 20 KMean
     python tests/bench/bench_quality.py --export DATA_DIR   # refresh the fixture from a seeded
                                                             # library (choleor --data DIR library seed)
 
-Goal (issue 5): ours better than both baselines on every metric on every interval. The
+Goal: ours better than both baselines on every metric on every interval. The
 weights in recommend.rank were chosen on these intervals; `--held-out` checks other ones.
 `stretched` (the share of picks played more than 20 % off their own speed) is reported beside
 the five: none of them sees it, and a search tuned on them alone stretches half its picks.
