@@ -68,6 +68,7 @@ def api(local_stack):
 
     from choleor.cli.webserver import load_chalice_app, make_server
     from choleor.jobs import dispatch
+    from choleor.storage import objects
 
     os.environ.setdefault("CHOLEOR_ADMIN_KEY", "test-admin-key")
     # No periodic sweep: API jobs reach the workers directly, and a sweeper would also take up
@@ -77,8 +78,14 @@ def api(local_stack):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = make_server(load_chalice_app(ROOT / "functions" / "api"), ROOT / "frontend", "127.0.0.1", port)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    server = make_server(
+        load_chalice_app(ROOT / "functions" / "api"),
+        ROOT / "frontend",
+        "127.0.0.1",
+        port,
+        storage_url=objects.origin(),
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
     server.shutdown()

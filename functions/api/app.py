@@ -1,34 +1,45 @@
 """HTTP API: a Chalice app. Routes only translate between HTTP and the use cases (`choleor.usecases`).
 
 On AWS this `app` object is the Lambda handler behind API Gateway; locally
-`choleor serve` runs it through Chalice's local server. Every route lives
-under /api/ so the front end and the API share one origin.
+`choleor serve` runs it through Chalice's local gateway (the same event conversion)
+under waitress. Every route lives under /api/ so the front end and the API share
+one origin. Request bodies, queries and path parameters are checked against the
+schemas in `choleor.usecases.inputs` before any use case runs.
 """
 
 import functools
 
 from chalice import Chalice, Response
 
-from choleor.errors import BadInput, ChoreError
-from choleor.usecases import choreographies, jobs, library, songs, system
+from choleor.errors import ChoreError
+from choleor.usecases import choreographies, inputs, jobs, library, songs, system
 
 app = Chalice(app_name="choleor")
 app.api.cors = False  # same origin locally; on AWS the HTTP API's CORS settings apply
 
 
+#: On every answer (the pages' own headers come with the files that serve them).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
 def route(path: str, **kwargs):
-    """`app.route`, with a ChoreError turned into its HTTP status and a readable message.
+    """`app.route`, with path parameters checked (`inputs.PATH`) and a ChoreError turned into its
+    HTTP status and a readable message.
 
     (Chalice catches view exceptions before any middleware sees them.)
     """
 
     def wrap(fn):
         @functools.wraps(fn)
-        def view(*args, **kw):
+        def view(**params):
             try:
-                return fn(*args, **kw)
+                out = fn(**inputs.path_params(params))
             except ChoreError as exc:
-                return Response(body={**exc.detail, "error": exc.message}, status_code=exc.status)
+                out = Response(body={**exc.detail, "error": exc.message}, status_code=exc.status)
+            if not isinstance(out, Response):
+                out = Response(body=out, status_code=200)
+            out.headers = {**SECURITY_HEADERS, **(out.headers or {})}
+            return out
 
         return app.route(path, **kwargs)(view)
 
@@ -41,28 +52,13 @@ def health():
     return Response(body=state, status_code=200 if state["ok"] else 503)
 
 
-def body() -> dict:
-    """The JSON object the client sent (an empty body is an empty object)."""
-    raw = app.current_request.raw_body
-    if not raw:
-        return {}
-    try:
-        data = app.current_request.json_body
-    except Exception:
-        raise BadInput("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadInput("the request body must be a JSON object")
-    return data
+def body(schema: dict) -> dict:
+    """The JSON object the client sent, checked against the route's schema."""
+    return inputs.parse(schema, inputs.json_object(app.current_request.raw_body))
 
 
-def query_float(name: str) -> float | None:
-    value = (app.current_request.query_params or {}).get(name)
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise BadInput(f"{name} must be a number of seconds, not {value!r}") from None
+def query(name: str) -> str | None:
+    return (app.current_request.query_params or {}).get(name)
 
 
 # --- songs -------------------------------------------------------------------
@@ -70,8 +66,8 @@ def query_float(name: str) -> float | None:
 
 @route("/api/songs", methods=["POST"])
 def create_song():
-    data = body()
-    out = songs.create(str(data.get("filename") or ""), size=data.get("size"), title=data.get("title"))
+    data = body(inputs.SONG)
+    out = songs.create(data["filename"], size=data["size"], title=data.get("title"))
     return Response(body=out, status_code=201)
 
 
@@ -97,7 +93,9 @@ def song_audio(song_id):
 
 @route("/api/songs/{song_id}/segments", methods=["GET"])
 def song_segments(song_id):
-    return {"segments": songs.segments(song_id, query_float("start"), query_float("end"))}
+    start = inputs.query_number("start", query("start"))
+    end = inputs.query_number("end", query("end"))
+    return {"segments": songs.segments(song_id, start, end)}
 
 
 # --- dance library -------------------------------------------------------------
@@ -109,11 +107,11 @@ def admin_key_header() -> str | None:
 
 @route("/api/sources", methods=["POST"])
 def create_source():
-    data = body()
+    data = body(inputs.SOURCE)
     out = library.create_source(
-        str(data.get("filename") or ""),
+        data["filename"],
         admin_key_header(),
-        size=data.get("size"),
+        size=data["size"],
         style=data.get("style"),
         title=data.get("title"),
     )
@@ -137,7 +135,9 @@ def ingest_source(source_id):
 
 @route("/api/moves", methods=["GET"])
 def list_moves():
-    source = (app.current_request.query_params or {}).get("source")
+    source = query("source")
+    if source is not None:
+        source = inputs.check("source", inputs.PATH["source_id"], source)
     return {"moves": library.list_moves(source)}
 
 
@@ -155,18 +155,14 @@ def library_stats():
 
 
 def token() -> str | None:
-    req = app.current_request
-    return req.headers.get("x-choreo-token") or (req.query_params or {}).get("token")
+    """The choreography's token: only from its header, never the URL (URLs end up in logs)."""
+    return app.current_request.headers.get("x-choreo-token")
 
 
 @route("/api/choreographies", methods=["POST"])
 def create_choreography():
-    data = body()
-    if not data.get("song_id"):
-        raise BadInput("choose a song first (song_id is missing)")
-    if data.get("start") is None or data.get("end") is None:
-        raise BadInput("choose the part of the song to dance (start and end in seconds)")
-    out = choreographies.create(str(data["song_id"]), data["start"], data["end"])
+    data = body(inputs.CHOREOGRAPHY)
+    out = choreographies.create(data["song_id"], data["start"], data["end"])
     return Response(body=out, status_code=201)
 
 
@@ -182,10 +178,7 @@ def candidates(choreo_id, k):
 
 @route("/api/choreographies/{choreo_id}/segments/{k}", methods=["PUT"])
 def pick_move(choreo_id, k):
-    move_id = body().get("move_id")
-    if not move_id:
-        raise BadInput("say which move to pick (move_id)")
-    return choreographies.pick(choreo_id, token(), k, str(move_id))
+    return choreographies.pick(choreo_id, token(), k, body(inputs.PICK)["move_id"])
 
 
 @route("/api/choreographies/{choreo_id}/segments/{k}", methods=["DELETE"])
@@ -195,7 +188,7 @@ def clear_pick(choreo_id, k):
 
 @route("/api/choreographies/{choreo_id}/auto", methods=["POST"])
 def auto_fill(choreo_id):
-    return choreographies.auto_fill(choreo_id, token(), bool(body().get("keep_picks", True)))
+    return choreographies.auto_fill(choreo_id, token(), body(inputs.AUTO).get("keep_picks", True))
 
 
 @route("/api/choreographies/{choreo_id}/cues", methods=["GET"])

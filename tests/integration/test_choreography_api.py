@@ -77,7 +77,7 @@ def test_wrong_token_unknown_ids_and_short_intervals(api, choreo, ready_song):
     r = get(api, f"/api/choreographies/{cid}", "not-the-token")
     assert r.status_code == 403 and "token" in r.json()["error"]
     assert requests.get(f"{api}/api/choreographies/{cid}", timeout=10).status_code == 403
-    assert get(api, "/api/choreographies/nope", "x").status_code == 404
+    assert get(api, "/api/choreographies/ch00000000000000", "x").status_code == 404
     r = get(api, f"/api/choreographies/{cid}/segments/99/candidates", choreo["token"])
     assert r.status_code == 404 and "segments 0 to" in r.json()["error"]
     r = requests.put(
@@ -92,6 +92,6 @@ def test_wrong_token_unknown_ids_and_short_intervals(api, choreo, ready_song):
     )
     assert r.status_code == 400 and "shorter than one 8-beat segment" in r.json()["error"]
     r = requests.post(
-        f"{api}/api/choreographies", json={"song_id": "nope", "start": 0, "end": 30}, timeout=10
+        f"{api}/api/choreographies", json={"song_id": "0000000000000000", "start": 0, "end": 30}, timeout=10
     )
     assert r.status_code == 404

@@ -86,8 +86,10 @@ def test_an_interval_shorter_than_a_segment_is_a_400(api, analysed):
 
 
 def test_unknown_song_is_a_404(api):
-    r = requests.get(f"{api}/api/songs/nope", timeout=10)
-    assert r.status_code == 404 and r.json()["error"] == "no song nope"
+    r = requests.get(f"{api}/api/songs/00000000000000ff", timeout=10)
+    assert r.status_code == 404 and r.json()["error"] == "no song 00000000000000ff"
+    r = requests.get(f"{api}/api/songs/nope", timeout=10)  # not even the shape of a song id
+    assert r.status_code == 400 and "song_id must be a song id" in r.json()["error"]
 
 
 def rejected(api: str, path: Path, filename: str | None = None) -> tuple[int, str, str]:

@@ -101,6 +101,7 @@ def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
 def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:
     """A move for every segment, keeping the person's picks; picks made while this is worked
     out are kept too (the path is recomputed on the newer state, see `choreography.change_all`)."""
+    choreography.load(choreo_id, token)  # the token first: nothing is said to someone without it
     index = catalog.load_index()
     rows = _rows(index)
 

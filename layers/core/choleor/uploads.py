@@ -171,4 +171,4 @@ def check_size(size, max_bytes: int, noun: str) -> None:
     if size <= 0:
         raise BadInput("the file is empty")
     if size > max_bytes:
-        raise TooLarge(f"the file is {size / 2**20:.0f} MB; {noun} can be at most {max_bytes / 2**20:.0f} MB")
+        raise TooLarge(f"the file is {size // 2**20:,} MB; {noun} can be at most {max_bytes // 2**20:,} MB")

@@ -27,9 +27,13 @@ def run(args) -> int:
         if app.seeding:
             say("building the default dance library in the background (a few minutes, once)")
         server = make_server(
-            load_chalice_app(app.root / "functions" / "api"), app.root / "frontend", args.host, args.port
+            load_chalice_app(app.root / "functions" / "api"),
+            app.root / "frontend",
+            args.host,
+            args.port,
+            storage_url=app.storage_url,
         )
-        thread = threading.Thread(target=server.server.serve_forever, name="http", daemon=True)
+        thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
         thread.start()
         say(f"Choleor is running at {app.url}  (Ctrl-C to stop)")
         if app.admin_key:
@@ -37,5 +41,4 @@ def run(args) -> int:
         stop.wait()
         print("stopping ...", file=sys.stderr, flush=True)
         server.shutdown()
-        server.server.server_close()
     return 0

@@ -165,6 +165,14 @@ def presign_put(key: str, content_type: str, expires: int = 3600) -> str:
     )
 
 
+def origin() -> str:
+    """scheme://host[:port] of the presigned URLs handed to browsers (a page must allow it)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(presign_get("origin"))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def ping() -> None:
     """Raise Unavailable unless S3 answers and the bucket exists."""
     try:

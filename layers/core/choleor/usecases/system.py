@@ -68,6 +68,7 @@ class Serving:
     data: Path
     admin_key: str | None  # the library key kept in the data directory (None: set in the environment)
     seeding: bool  # the default library is being built in the background
+    storage_url: str | None = None  # where presigned URLs point (the page's content policy allows it)
 
 
 def _admin_key(data: Path) -> str | None:
@@ -116,4 +117,11 @@ def serving(
             from ..library import seed as default_library  # the numpy stack: only when serving
 
             seeding = default_library.start_if_empty(path) is not None
-        yield Serving(root=root, url=url, data=path, admin_key=key, seeding=seeding)
+        yield Serving(
+            root=root,
+            url=url,
+            data=path,
+            admin_key=key,
+            seeding=seeding,
+            storage_url=objects.origin(),
+        )
