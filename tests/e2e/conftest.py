@@ -280,6 +280,9 @@ def make_page(browser, serve):
     made = []
 
     def make(width: int = 1100, height: int = 900, **kw):
+        # The tests' own `wait_for_function` predicates are strings the page evaluates, which its
+        # Content-Security-Policy forbids; test_every_page_loads_with_a_clean_console runs under it.
+        kw.setdefault("bypass_csp", True)
         context = browser.new_context(
             viewport={"width": width, "height": height}, base_url=serve, accept_downloads=True, **kw
         )

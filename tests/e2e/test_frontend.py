@@ -402,12 +402,21 @@ def test_phone_viewport_has_no_horizontal_scroll(make_page, serve, analysed_song
 
 
 def test_every_page_loads_with_a_clean_console(make_page, serve, analysed_song):
-    """The fixture fails the test on any console error; visit every route, also by reloading."""
-    page, _ = make_page()
+    """The fixture fails the test on any console error (a Content-Security-Policy violation
+    included: this page runs under the served policy); visit every route, also by reloading."""
+    page, _ = make_page(bypass_csp=False)
+    made = requests.post(
+        f"{serve}/api/choreographies",
+        json={"song_id": analysed_song["id"], "start": 0, "end": 30},
+        timeout=30,
+    ).json()
+    dance = f"/#/dance/{made['id']}/{made['token']}"
     for route, ready in [
         ("/", ".songs"),
         ("/#/library", "section.source"),
         (f"/#/song/{analysed_song['id']}", "canvas"),
+        (f"{dance}/moves/0", "ul.cards li.card .bar span"),
+        (f"{dance}/video", "main h1"),
         ("/#/nowhere", ".songs"),
     ]:
         page.goto(route)
