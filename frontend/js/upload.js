@@ -60,11 +60,18 @@ export async function uploadAndProcess(file, { collection, body, start, labels, 
   upload.set(1, "done");
   const work = progressBar(labels.job);
   into.append(work.el);
-  const { job } = await api(`${collection}/${encodeURIComponent(record.id)}/${start}`, {
-    method: "POST", adminKey, signal,
-  });
-  work.set(job.progress, job.message);
-  await pollJob(job.id, { signal, onProgress: (j) => work.set(j.progress, j.message) });
+  try {
+    const { job } = await api(`${collection}/${encodeURIComponent(record.id)}/${start}`, {
+      method: "POST", adminKey, signal,
+    });
+    work.set(job.progress, job.message);
+    await pollJob(job.id, { signal, onProgress: (j) => work.set(j.progress, j.message) });
+  } catch (err) {
+    // Not a rejected file (4xx, which takes its record with it): the record and its file are kept,
+    // and starting the job again can work (`err.record` says which).
+    if (!(err.status >= 400 && err.status < 500)) err.record = record;
+    throw err;
+  }
   work.set(1, "done");
   return record;
 }

@@ -151,3 +151,14 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_effect_happens_once(local_s
     assert done.status == store.DONE and done.attempts == 2
     assert runs(tok) == 1
     assert objects.list_keys(f"test-effects/{tok}") == [f"test-effects/{tok}"]
+
+
+def test_a_failure_message_shows_no_internal_address():
+    from choleor.jobs.runner import scrub
+
+    text = scrub(
+        'Could not connect to the endpoint URL: "http://127.0.0.1:48491/" (10.0.0.7:8000, localhost:9)'
+    )
+    assert (
+        "127.0.0.1" not in text and "http" not in text and "10.0.0.7" not in text and "localhost" not in text
+    )

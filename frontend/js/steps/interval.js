@@ -14,7 +14,31 @@ export async function render(main, { songId }, { signal, go }) {
   if (song.status === "analyzing" && song.job) {
     const bar = progressBar("Listening for the beat");
     fill(main, h("h1", {}, song.title || "Your song"), bar.el);
-    await pollJob(song.job.id, { signal, onProgress: (j) => bar.set(j.progress, j.message) });
+    try {
+      await pollJob(song.job.id, { signal, onProgress: (j) => bar.set(j.progress, j.message) });
+    } catch (err) {
+      if (err.name === "AbortError" || (err.status >= 400 && err.status < 500)) throw err;
+    }
+    song = await api(path, { signal });
+  }
+  // The analysis stopped on our side (storage away, a crash): the file is kept, so try again.
+  while (song.status === "failed") {
+    const again = h("button.primary", { type: "button" }, "Try again");
+    fill(main, h("h1", {}, song.title || "Your song"),
+      errorBox(`The analysis stopped: ${song.error || "something went wrong on our side"}`),
+      h("p", {}, again, " ", h("a.button", { href: "#/" }, "Pick another song")));
+    await new Promise((resolve, reject) => {
+      again.addEventListener("click", resolve, { once: true });
+      signal?.addEventListener("abort", () => reject(new DOMException("stopped", "AbortError")), { once: true });
+    });
+    const bar = progressBar("Listening for the beat");
+    fill(main, h("h1", {}, song.title || "Your song"), bar.el);
+    try {
+      const { job } = await api(`${path}/analyze`, { method: "POST", signal });
+      await pollJob(job.id, { signal, onProgress: (j) => bar.set(j.progress, j.message) });
+    } catch (err) {
+      if (err.name === "AbortError" || (err.status >= 400 && err.status < 500)) throw err;
+    }
     song = await api(path, { signal });
   }
   if (song.status !== "ready" || !song.analysis) {

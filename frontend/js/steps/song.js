@@ -49,6 +49,8 @@ export async function render(main, _params, { signal, go }) {
       go(`#/song/${encodeURIComponent(song.id)}`);
     } catch (err) {
       if (err.name === "AbortError") return;
+      // The analysis stopped on our side: the song's page says so and offers to try again.
+      if (err.record) { go(`#/song/${encodeURIComponent(err.record.id)}`); return; }
       fill(status);
       say(message, messageOf(err));
     } finally {

@@ -24,6 +24,7 @@ from .jobs.runner import run_job
 from .storage import objects, records
 
 AWAITING, READY = "awaiting_upload", "ready"
+FAILED = "failed"  # shown, never stored: the job failed without rejecting the file (it can run again)
 
 
 @dataclass(frozen=True)
@@ -95,12 +96,34 @@ class Kind:
         return {k: rec[k] for k in self.public_keys if k in rec}
 
     def view(self, item_id: str) -> dict:
-        """The record as a client sees it, with its job's progress while the job runs."""
+        """The record as a client sees it, with its job's progress while the job runs.
+
+        A job that failed without rejecting the file (storage away, a crash) shows as status
+        "failed" with its error: `start` runs it again.
+        """
         rec = self.get(item_id)
         out = self.public(rec)
         if rec["status"] == self.working and rec.get("job_id"):
-            out["job"] = store.get(rec["job_id"]).public()
+            try:
+                job = store.get(rec["job_id"])
+            except NotFound:  # the pointer was written, the job never created (a crash in between)
+                job = None
+            if job is None or job.status == store.FAILED:
+                out["status"] = FAILED
+                out["error"] = job.error if job else "the work did not start; try again"
+            if job is not None:
+                out["job"] = job.public()
         return out
+
+    def failed_job(self, rec: dict) -> str | None:
+        """The id of the record's job if it failed and left the record (so it may run again), else None."""
+        if rec.get("status") != self.working or not rec.get("job_id"):
+            return None
+        try:
+            job = store.get(rec["job_id"])
+        except NotFound:
+            return rec["job_id"]
+        return job.id if job.status == store.FAILED else None
 
     def remove(self, item_id: str) -> None:
         """Delete the record, its upload and everything made from it."""
@@ -114,7 +137,8 @@ class Kind:
         """Check the uploaded file's size, claim the record and submit its job; a second call gets the
         job the first one started."""
         rec = self.get(item_id)
-        if rec["status"] in (self.working, READY) and rec.get("job_id"):
+        previous = self.failed_job(rec)
+        if rec["status"] in (self.working, READY) and rec.get("job_id") and previous is None:
             return store.get(rec["job_id"])
         head = objects.head(rec["upload_key"])
         if head is None:
@@ -125,14 +149,20 @@ class Kind:
             self.remove(item_id)
             raise
         job_id = self.job_id(item_id)
+        condition, names, values = "#s = :awaiting", {"#s": "status"}, {":awaiting": AWAITING}
+        if previous is not None:  # again after a failed job: a new job, claimed from the failed one
+            job_id = f"{job_id}-{uuid.uuid4().hex[:6]}"
+            condition += " OR (#s = :working AND #j = :failed)"
+            names["#j"] = "job_id"
+            values.update({":working": self.working, ":failed": previous})
         try:
             records.update(
                 self.table,
                 {"id": item_id},
                 {"status": self.working, "job_id": job_id},
-                condition="#s = :awaiting",
-                names={"#s": "status"},
-                values={":awaiting": AWAITING},
+                condition=condition,
+                names=names,
+                values=values,
             )
         except Conflict:
             return store.get(self.get(item_id)["job_id"])

@@ -105,6 +105,10 @@ class LocalStack:
     dynamodb_port: int = 0
     s3_port: int = 0
     procs: list[subprocess.Popen] = field(default_factory=list)
+    # name -> (command, log file), so a server that died can be started again as it was
+    commands: dict[str, tuple[list[str], Path]] = field(default_factory=dict)
+    restarting: set[str] = field(default_factory=set)
+    restarts: dict[str, int] = field(default_factory=dict)
 
     @property
     def dynamodb_url(self) -> str:
@@ -130,8 +134,8 @@ class LocalStack:
         for port in (self.dynamodb_port, self.s3_port):
             if not port_is_free(port):
                 raise StackError(f"port {port} on 127.0.0.1 is already in use")
-        self.procs.append(
-            self._spawn(
+        self.commands = {
+            "dynamodb": (
                 [
                     java,
                     "-Xmx512m",
@@ -145,10 +149,8 @@ class LocalStack:
                     str(self.dynamodb_port),
                 ],
                 logs / "dynamodb.log",
-            )
-        )
-        self.procs.append(
-            self._spawn(
+            ),
+            "s3": (
                 [
                     str(s3rver),
                     "-d",
@@ -161,8 +163,10 @@ class LocalStack:
                     "--no-vhost-buckets",
                 ],
                 logs / "s3rver.log",
-            )
-        )
+            ),
+        }
+        for name in ("dynamodb", "s3"):
+            self.procs.append(self._spawn(*self.commands[name]))
         try:
             self._wait(timeout)
         except BaseException:
@@ -203,6 +207,45 @@ class LocalStack:
 
     def alive(self) -> bool:
         return bool(self.procs) and all(p.poll() is None for p in self.procs)
+
+    NAMES = ("dynamodb", "s3")  # in the order of `procs`
+    TITLES = {"dynamodb": "DynamoDB Local", "s3": "s3rver"}
+
+    def restart_dead(self, timeout: float = 60.0) -> list[str]:
+        """Start again, on the same port and data, every server that exited; returns their names.
+
+        `poll()` also reaps the dead child, so none is left a zombie.
+        """
+        restarted = []
+        for i, name in enumerate(self.NAMES):
+            if i >= len(self.procs) or self.procs[i].poll() is None:
+                continue
+            self.restarting.add(name)
+            try:
+                self.procs[i] = self._spawn(*self.commands[name])
+                url = self.dynamodb_url if name == "dynamodb" else self.s3_url
+                deadline = time.monotonic() + timeout
+                while not answers(url) and time.monotonic() < deadline:
+                    if self.procs[i].poll() is not None:
+                        break  # it died at start; the next round tries again
+                    time.sleep(0.1)
+            finally:
+                self.restarting.discard(name)
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            restarted.append(name)
+        return restarted
+
+    def state(self) -> dict[str, str]:
+        """name -> "running", "restarting" or "stopped"."""
+        out = {}
+        for i, name in enumerate(self.NAMES):
+            if name in self.restarting:
+                out[name] = "restarting"
+            elif i < len(self.procs) and self.procs[i].poll() is None:
+                out[name] = "running"
+            else:
+                out[name] = "stopped"
+        return out
 
     def stop(self, timeout: float = 10.0) -> None:
         for proc in self.procs:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ from pathlib import Path
 from ..storage import aws
 from .provision import provision
 from .servers import LocalStack, StackError, answers, endpoint_env, write_state
+
+log = logging.getLogger(__name__)
 
 
 def endpoints_from_env() -> bool:
@@ -74,17 +78,48 @@ def _lock(data_dir: Path, timeout: float = 120.0) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+_owned: list[LocalStack] = []  # the stack this process runs, if any (health reads its state)
+
+
+def owned() -> LocalStack | None:
+    return _owned[-1] if _owned else None
+
+
+def _supervise(stack: LocalStack, stop: threading.Event, interval: float) -> None:
+    """Start again any server that died (a crash, the OOM killer, someone's kill)."""
+    while not stop.wait(interval):
+        try:
+            for name in stack.restart_dead():
+                log.warning("%s had stopped; started it again", stack.TITLES[name])
+        except Exception:  # keep watching whatever happens
+            log.exception("could not restart a local server")
+
+
 @contextmanager
-def owned_stack(data_dir: Path, extra_state: dict | None = None) -> Iterator[LocalStack]:
-    """Start the servers on `data_dir`, provision them, and stop them on exit."""
+def owned_stack(
+    data_dir: Path, extra_state: dict | None = None, supervise: float = 1.0
+) -> Iterator[LocalStack]:
+    """Start the servers on `data_dir`, provision them, watch them (a dead one is started again
+    every `supervise` seconds), and stop them on exit."""
     with _lock(data_dir):
         stack = LocalStack(data_dir).start()
+        stop = threading.Event()
+        # (children of this thread get SIGTERM if it ends: it ends only when the stack stops)
+        watcher = threading.Thread(
+            target=_supervise, args=(stack, stop, supervise), name="stack-supervisor", daemon=True
+        )
+        _owned.append(stack)
         try:
             use_env(stack.env())
             provision()
             write_state(stack, os.getpid(), extra_state)
+            watcher.start()
             yield stack
         finally:
+            stop.set()
+            if watcher.is_alive():
+                watcher.join(70)
+            _owned.remove(stack)
             (data_dir / "stack.json").unlink(missing_ok=True)
             stack.stop()
 

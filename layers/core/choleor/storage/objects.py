@@ -6,6 +6,7 @@ presigned URLs made here.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import tempfile
@@ -15,6 +16,8 @@ from pathlib import Path
 from ..config import bucket_name
 from ..errors import NotFound, Unavailable
 from . import aws
+
+log = logging.getLogger(__name__)
 
 _TYPES = {
     ".mp3": "audio/mpeg",
@@ -44,13 +47,23 @@ def _s3():
     return aws.client("s3")
 
 
+NOT_ANSWERING = "the file storage is not answering right now; try again in a minute"
+
+
 def _wrap(exc: Exception, key: str) -> Exception:
     code = aws.error_code(exc)
     if code in ("NoSuchKey", "404", "NotFound"):
         return NotFound(f"no stored object {key}")
-    if isinstance(exc, aws.BotoCoreError):
-        return Unavailable(f"S3 is unreachable: {exc}")
+    if isinstance(exc, aws.BotoCoreError) or aws.is_server_error(exc) or _transfer_failed(exc):
+        # The detail (with the endpoint's address) goes to the log, not to the person.
+        log.warning("S3 failed on %s: %s", key, exc)
+        return Unavailable(NOT_ANSWERING)
     return exc
+
+
+def _transfer_failed(exc: Exception) -> bool:
+    """s3transfer's own wrappers around a connection that broke mid-transfer."""
+    return type(exc).__module__.startswith("s3transfer") or isinstance(exc, (ConnectionError, TimeoutError))
 
 
 def put_bytes(key: str, data: bytes, content_type: str | None = None) -> None:
@@ -67,7 +80,7 @@ def put_file(key: str, path: str | Path, content_type: str | None = None) -> Non
         _s3().upload_file(
             str(path), bucket_name(), key, ExtraArgs={"ContentType": content_type or content_type_for(key)}
         )
-    except (aws.ClientError, aws.BotoCoreError) as exc:
+    except Exception as exc:  # s3transfer wraps a broken connection in its own errors
         raise _wrap(exc, key) from exc
 
 
@@ -89,7 +102,7 @@ def download(key: str, path: str | Path) -> Path:
     tmp = Path(name)
     try:
         _s3().download_file(bucket_name(), key, str(tmp))
-    except (aws.ClientError, aws.BotoCoreError) as exc:
+    except Exception as exc:  # s3transfer wraps a broken connection in its own errors
         tmp.unlink(missing_ok=True)
         raise _wrap(exc, key) from exc
     tmp.replace(path)
@@ -111,7 +124,7 @@ def head(key: str) -> dict | None:
     except aws.ClientError as exc:
         if aws.error_code(exc) in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise
+        raise _wrap(exc, key) from exc
     except aws.BotoCoreError as exc:
         raise _wrap(exc, key) from exc
     return {"size": out["ContentLength"], "content_type": out.get("ContentType")}
@@ -174,10 +187,14 @@ def origin() -> str:
 
 
 def ping() -> None:
-    """Raise Unavailable unless S3 answers and the bucket exists."""
+    """Raise Unavailable unless S3 answers (within about a second) and the bucket exists."""
     try:
-        _s3().head_bucket(Bucket=bucket_name())
+        # (a one-key listing proves the bucket exists; s3rver answers HeadBucket ten times slower)
+        aws.client("s3", probe=True).list_objects_v2(Bucket=bucket_name(), Prefix="health/", MaxKeys=1)
     except aws.ClientError as exc:
+        if aws.is_server_error(exc):
+            raise Unavailable(NOT_ANSWERING) from exc
         raise Unavailable(f"bucket {bucket_name()} is missing: {aws.error_code(exc)}") from exc
     except aws.BotoCoreError as exc:
-        raise Unavailable(f"S3 is unreachable: {exc}") from exc
+        log.warning("S3 health probe failed: %s", exc)
+        raise Unavailable(NOT_ANSWERING) from exc

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +20,56 @@ from ..stack import session
 from ..stack.servers import port_is_free
 from ..storage import objects, records
 
+#: Health answers within this, whatever storage does (each probe has sub-second timeouts too).
+HEALTH_SECONDS = 1.5
+# Probes run on long-lived threads, so their boto3 clients are made once per thread.
+_probes = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health-probe")
+
+
+def _probe(ping) -> dict:
+    try:
+        ping()
+        return {"ok": True}
+    except ChoreError as exc:
+        return {"ok": False, "error": exc.message}
+    except Exception as exc:  # health must answer even when storage is broken
+        return {"ok": False, "error": f"the probe failed ({type(exc).__name__})"}
+
+
+_round_lock = threading.Lock()
+_round: dict = {}  # the probes in flight: callers that come meanwhile share them
+
+
+def _current_probes() -> dict:
+    with _round_lock:
+        futures = _round.get("futures")
+        if futures is None or all(f.done() for f in futures.values()):
+            futures = {
+                name: _probes.submit(_probe, ping)
+                for name, ping in (("dynamodb", records.ping), ("s3", objects.ping))
+            }
+            _round["futures"] = futures
+        return futures
+
 
 def health() -> dict:
-    """State of DynamoDB, S3 and the job workers, as a person would want to read it."""
+    """State of DynamoDB, S3 and the job workers, as a person would want to read it; within 2 s.
+
+    Requests that arrive while a probe is in flight share its answer (no result is kept after it).
+    """
     out: dict = {}
-    for name, ping in (("dynamodb", records.ping), ("s3", objects.ping)):
+    pending = _current_probes()
+    deadline = time.monotonic() + HEALTH_SECONDS
+    for name, future in pending.items():
         try:
-            ping()
-            out[name] = {"ok": True}
-        except ChoreError as exc:
-            out[name] = {"ok": False, "error": exc.message}
-        except Exception as exc:  # health must answer even when storage is broken
-            out[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            out[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            out[name] = {"ok": False, "error": "not answering (no answer within a second)"}
+    stack = session.owned()
+    if stack is not None:  # the local servers this process runs: say when one is being restarted
+        for name, state in stack.state().items():
+            if state != "running":
+                out[name] = {"ok": False, "error": f"{stack.TITLES[name]} stopped; starting it again"}
     out["workers"] = dispatch.current().status()
     out["ok"] = all(v.get("ok") for v in out.values())
     return out
