@@ -170,6 +170,7 @@ PATH = {
     "move_id": Field("move_id"),
     "job_id": Field("job_id"),
     "k": Field("int", low=0, high=9999, what="a segment number (0, 1, 2, ...)"),
+    "kind": Field("text", max_len=20),
 }
 
 
