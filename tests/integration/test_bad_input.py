@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 ADMIN = {"X-Admin-Key": "test-admin-key"}
 LONG_ID = "a" * 2049
 UNKNOWN_SONG = "00000000000000ff"

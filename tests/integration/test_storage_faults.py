@@ -18,9 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import DATA, ROOT
-
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+from tests.paths import DATA, ROOT
 
 RETRY_SECONDS = 8  # the serve under test retries storage for this long inside a job
 
