@@ -107,6 +107,7 @@ def admin_key_header() -> str | None:
 
 @route("/api/sources", methods=["POST"])
 def create_source():
+    library.check_admin(admin_key_header())  # the key first: no one else learns what a body needs
     data = body(inputs.SOURCE)
     out = library.create_source(
         data["filename"],

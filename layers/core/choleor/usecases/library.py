@@ -9,6 +9,11 @@ from ..errors import BadInput
 from ..library import sources
 
 
+def check_admin(key: str | None) -> None:
+    """403 unless `key` is the library's admin key (before anything else is said to the caller)."""
+    sources.check_admin(key)
+
+
 def create_source(filename: str, key: str | None, **details) -> dict:
     """A dance-source record and where to upload its video (needs the admin key).
 
