@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 from . import uploads
@@ -82,12 +84,31 @@ def analyze_job(params: dict, report) -> dict:
     return {"song_id": rec["id"], **{k: summary[k] for k in ("duration", "tempo", "n_beats", "n_units")}}
 
 
+_analyses: OrderedDict[tuple, dict] = OrderedDict()  # (song id, analysed at) -> parsed analysis
+_analyses_lock = threading.Lock()
+
+
 def analysis(song_id: str) -> dict:
-    """The stored analysis of a ready song (beats, downbeats, peaks, unit segments)."""
+    """The stored analysis of a ready song (beats, downbeats, peaks, unit segments).
+
+    Kept parsed in memory for the last few songs (an analysis never changes once written; a new
+    one has a new `analyzed_at`), so candidates do not fetch and parse it on every request.
+    The answer is shared: read it, do not change it.
+    """
     rec = get_record(song_id)
     if rec["status"] != uploads.READY:
         raise Conflict(f"the song is not analysed yet (status: {rec['status']})")
-    return json.loads(objects.get_bytes(_analysis_key(song_id)))
+    key = (song_id, rec.get("analyzed_at"))
+    with _analyses_lock:
+        if key in _analyses:
+            _analyses.move_to_end(key)
+            return _analyses[key]
+    doc = json.loads(objects.get_bytes(_analysis_key(song_id)))
+    with _analyses_lock:
+        _analyses[key] = doc
+        while len(_analyses) > 16:
+            _analyses.popitem(last=False)
+    return doc
 
 
 def view(song_id: str) -> dict:

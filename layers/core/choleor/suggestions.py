@@ -61,15 +61,17 @@ def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
     history = [r for j, r in enumerate(picked[:k]) if r is not None]
     repeat_of = picked[repeats[k]] if k in repeats and picked[repeats[k]] is not None else None
     found = rank.candidates(index, feats[k], prev=prev, history=history, repeats_of=repeat_of, k=n)
+    moves = records.get_many("moves", [c.id for c in found])
+    sources = records.get_many("sources", [m["source_id"] for m in moves.values()])
     return {
         "segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
-        "candidates": [_candidate_view(c, seg) for c in found],
+        "candidates": [_candidate_view(c, seg, moves, sources) for c in found],
     }
 
 
-def _candidate_view(c: rank.Candidate, seg: dict) -> dict:
-    move = records.get("moves", {"id": c.id}) or {}
-    source = records.get("sources", {"id": move.get("source_id")}) if move else None
+def _candidate_view(c: rank.Candidate, seg: dict, moves: dict, sources: dict) -> dict:
+    move = moves.get(c.id) or {}
+    source = sources.get(move.get("source_id")) if move else None
     seg_len = seg["end"] - seg["start"]
     preview = None
     if move and source:

@@ -24,6 +24,8 @@ from .jobs.runner import run_job
 from .storage import objects, records
 
 AWAITING, READY = "awaiting_upload", "ready"
+#: How long a record waits for its file (and its presigned URL stays valid) before it is swept.
+UPLOAD_SECONDS = 3600
 FAILED = "failed"  # shown, never stored: the job failed without rejecting the file (it can run again)
 
 
@@ -72,19 +74,78 @@ class Kind:
         }
 
     def create(self, filename: str, size, title: str | None = None, **fields) -> tuple[dict, dict]:
-        """A new record and where to PUT its file: (record, {"method", "url", "headers"})."""
+        """A new record and where to PUT its file: (record, {"method", "url", "headers"}).
+
+        The URL is signed for exactly the declared size and content type (S3 refuses any other
+        upload to it); the record expires after `UPLOAD_SECONDS` unless the job is started.
+        """
         filename = (filename or "").strip()
         if not filename:
             raise BadInput(f"a {self.thing} needs a file name (for example {self.example})")
         check_size(size, self.max_bytes(Limits()), f"{self.thing}s")
+        now = time.time()
         rec = self.new_record(self.new_id(), filename, title, **fields)
+        if size is not None:
+            rec["size"] = size
+        rec["expires_at"] = int(now + UPLOAD_SECONDS)  # DynamoDB TTL, and `sweep_expired`
         records.put(self.table, rec, if_absent="id")
         upload = {
             "method": "PUT",
-            "url": objects.presign_put(rec["upload_key"], rec["content_type"]),
+            "url": objects.presign_put(
+                rec["upload_key"], rec["content_type"], size=size, expires=UPLOAD_SECONDS
+            ),
             "headers": {"Content-Type": rec["content_type"]},
         }
         return rec, upload
+
+    def check_upload(self, rec: dict, head: dict) -> None:
+        """What was stored is what was declared (AWS enforces it with the signature; other S3
+        servers may not): else the upload and its record are removed (413 / 400)."""
+        declared = rec.get("size")
+        try:
+            check_size(head["size"], self.max_bytes(Limits()), f"{self.thing}s")
+            if declared is not None and head["size"] > declared:
+                raise TooLarge(
+                    f"the uploaded file is {head['size']:,} bytes, larger than the {declared:,} declared; "
+                    "upload it again"
+                )
+            if declared is not None and head["size"] < declared:
+                raise BadInput(
+                    f"the upload stopped after {head['size']:,} of {declared:,} bytes; upload it again"
+                )
+            stored_type = (head.get("content_type") or "").split(";")[0].strip()
+            if stored_type and rec.get("content_type") and stored_type != rec["content_type"]:
+                raise BadInput(
+                    f"the file was uploaded as {stored_type}, not {rec['content_type']}; upload it again"
+                )
+        except ChoreError:
+            self.remove(rec["id"])
+            raise
+
+    def sweep_expired(self, now: float | None = None) -> int:
+        """Remove records whose file never came (and whatever part of it was stored); returns how many."""
+        now = time.time() if now is None else now
+        stale = records.scan(
+            self.table,
+            filter="#s = :awaiting AND #e < :now",
+            names={"#s": "status", "#e": "expires_at"},
+            values={":awaiting": AWAITING, ":now": int(now)},
+        )
+        removed = 0
+        for rec in stale:
+            try:  # only if still awaiting: an upload that just started its job is kept
+                records.delete(
+                    self.table,
+                    {"id": rec["id"]},
+                    condition="#s = :awaiting",
+                    names={"#s": "status"},
+                    values={":awaiting": AWAITING},
+                )
+            except Conflict:
+                continue
+            objects.delete_prefix(f"{self.upload_prefix}{rec['id']}/")
+            removed += 1
+        return removed
 
     def get(self, item_id: str) -> dict:
         rec = records.get(self.table, {"id": item_id})
@@ -143,11 +204,7 @@ class Kind:
         head = objects.head(rec["upload_key"])
         if head is None:
             raise Conflict(f"the {self.thing}'s file has not been uploaded yet")
-        try:
-            check_size(head["size"], self.max_bytes(Limits()), f"{self.thing}s")
-        except ChoreError:
-            self.remove(item_id)
-            raise
+        self.check_upload(rec, head)
         job_id = self.job_id(item_id)
         condition, names, values = "#s = :awaiting", {"#s": "status"}, {":awaiting": AWAITING}
         if previous is not None:  # again after a failed job: a new job, claimed from the failed one
@@ -160,6 +217,7 @@ class Kind:
                 self.table,
                 {"id": item_id},
                 {"status": self.working, "job_id": job_id},
+                remove=["expires_at"],  # claimed: it no longer expires
                 condition=condition,
                 names=names,
                 values=values,

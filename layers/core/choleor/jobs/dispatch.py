@@ -67,8 +67,15 @@ class LambdaDispatcher:
 class ThreadDispatcher:
     """A pool of worker threads fed by a queue, and a sweeper for jobs a dead process left."""
 
-    def __init__(self, workers: int = 2, sweep_interval: float = 10.0, lease: float = store.LEASE_SECONDS):
+    def __init__(
+        self,
+        workers: int = 2,
+        sweep_interval: float = 10.0,
+        lease: float = store.LEASE_SECONDS,
+        chores=(),
+    ):
         self.workers = workers
+        self.chores = tuple(chores)  # more housekeeping the sweeper runs (expired uploads)
         self.sweep_interval = sweep_interval
         self.lease = lease
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -118,7 +125,7 @@ class ThreadDispatcher:
         return sweep(self.submit)
 
     def _sweep_loop(self) -> None:
-        sweep_loop(self.submit, self._stop, self.sweep_interval)
+        sweep_loop(self.submit, self._stop, self.sweep_interval, self.chores)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -148,13 +155,15 @@ def sweep(submit) -> int:
     return len(jobs)
 
 
-def sweep_loop(submit, stop: threading.Event, interval: float) -> None:
-    """Sweep every `interval` seconds until `stop` is set (storage briefly down: keep sweeping)."""
+def sweep_loop(submit, stop: threading.Event, interval: float, chores=()) -> None:
+    """Sweep every `interval` seconds until `stop` is set (storage briefly down: keep sweeping),
+    and run each of `chores` (other housekeeping) as often."""
     while not stop.is_set():
-        try:
-            sweep(submit)
-        except Exception as exc:
-            log.warning("job sweep failed: %s", exc)
+        for task in (lambda: sweep(submit), *chores):
+            try:
+                task()
+            except Exception as exc:
+                log.warning("sweep failed: %s", exc)
         stop.wait(interval)
 
 

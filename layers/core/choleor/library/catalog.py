@@ -15,7 +15,7 @@ import uuid
 
 import numpy as np
 
-from ..errors import Conflict
+from ..errors import Conflict, NotFound
 from ..recommend import index as rindex
 from ..recommend.features import MoveFeatures
 from ..storage import objects, records
@@ -104,9 +104,10 @@ def rebuild() -> dict:
 
 
 def current_pointer() -> dict | None:
-    if not objects.exists(POINTER):
+    try:  # one GET (not HEAD then GET): every candidates request reads it
+        return json.loads(objects.get_bytes(POINTER))
+    except NotFound:
         return None
-    return json.loads(objects.get_bytes(POINTER))
 
 
 def load_index() -> rindex.LibraryIndex:

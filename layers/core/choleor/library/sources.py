@@ -73,8 +73,10 @@ def start_ingest(source_id: str, key: str | None) -> store.Job:
 
 
 def list_sources() -> list[dict]:
+    """The library's videos (not those still uploading or being ingested)."""
+    ready = records.scan("sources", filter="#s = :ready", names={"#s": "status"}, values={":ready": READY})
     return sorted(
-        (SOURCES.public(r) for r in records.scan("sources")),
+        (SOURCES.public(r) for r in ready),
         key=lambda s: s.get("created_at", 0),
         reverse=True,
     )
@@ -127,11 +129,12 @@ def get_move(move_id: str) -> dict:
 
 
 def stats() -> dict:
+    # Moves counted from their sources' records (every move record is written by its source's
+    # ingest, which records how many): reading the move table took a third of a second at 600 moves.
     sources = [r for r in records.scan("sources") if r.get("status") == READY]
-    moves = list(records.scan("moves"))
     return {
         "sources": len(sources),
-        "moves": len(moves),
+        "moves": sum(int(s.get("n_moves", 0)) for s in sources),
         "styles": sorted({s.get("style", "unknown") for s in sources}),
         "duration_s": round(sum(float(s.get("duration", 0)) for s in sources), 2),
     }

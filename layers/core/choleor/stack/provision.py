@@ -57,6 +57,12 @@ def provision(template: dict | None = None) -> dict[str, list[str]]:
         if logical_id not in existing:
             ddb.create_table(**_table_params(logical_id, res["Properties"]))
             created["tables"].append(logical_id)
+            ttl = res["Properties"].get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                ddb.update_time_to_live(
+                    TableName=logical_id,
+                    TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+                )
     buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for logical_id, res in tpl.resources_of_type(template, "AWS::S3::Bucket").items():
         name = _bucket_name(logical_id)

@@ -169,13 +169,17 @@ def presign_get(key: str, expires: int = 3600, filename: str | None = None) -> s
     return _s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
 
-def presign_put(key: str, content_type: str, expires: int = 3600) -> str:
-    """URL a client PUTs the bytes to, sending the same Content-Type header."""
-    return _s3().generate_presigned_url(
-        "put_object",
-        Params={"Bucket": bucket_name(), "Key": key, "ContentType": content_type},
-        ExpiresIn=expires,
-    )
+def presign_put(key: str, content_type: str, expires: int = 3600, size: int | None = None) -> str:
+    """URL a client PUTs the bytes to, sending the same Content-Type header.
+
+    With `size`, Content-Length is signed too: S3 refuses a body of any other length (a browser
+    sends the file's length itself). s3rver does not check signatures: the uploads module checks
+    what was stored after the upload as well.
+    """
+    params = {"Bucket": bucket_name(), "Key": key, "ContentType": content_type}
+    if size is not None:
+        params["ContentLength"] = size
+    return _s3().generate_presigned_url("put_object", Params=params, ExpiresIn=expires)
 
 
 def origin() -> str:

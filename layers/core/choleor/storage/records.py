@@ -113,6 +113,25 @@ def get(table: str, key: dict, *, consistent: bool = True) -> dict | None:
     return _decode(out["Item"]) if "Item" in out else None
 
 
+def get_many(table: str, ids: list[str], *, key_name: str = "id") -> dict[str, dict]:
+    """Records by id, in as few round trips as DynamoDB allows (100 keys each): {id: record}."""
+    wanted = list(dict.fromkeys(i for i in ids if i))
+    out: dict[str, dict] = {}
+    physical = table_name(table)
+    for start in range(0, len(wanted), 100):
+        keys = [_encode({key_name: i}) for i in wanted[start : start + 100]]
+        request = {physical: {"Keys": keys, "ConsistentRead": True}}
+        for _ in range(8):  # unprocessed keys come back when the table is busy
+            answer = _call("batch_get_item", RequestItems=request)
+            for item in answer.get("Responses", {}).get(physical, []):
+                rec = _decode(item)
+                out[rec[key_name]] = rec
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+    return out
+
+
 def update(
     table: str,
     key: dict,

@@ -18,5 +18,14 @@ def run(job_id: str) -> dict:
 
 
 def sweep() -> dict:
-    """Dispatch again every queued job and every running job whose worker's lease expired."""
-    return {"redispatched": dispatch.sweep(dispatch.current().submit)}
+    """Dispatch again every queued job and every running job whose worker's lease expired, and
+    remove uploads that never came."""
+    return {"redispatched": dispatch.sweep(dispatch.current().submit), "expired_uploads": sweep_uploads()}
+
+
+def sweep_uploads() -> int:
+    """Remove song and video records whose file never came (their TTL passed), with any part stored."""
+    from ..library.sources import SOURCES
+    from ..songs import SONGS
+
+    return SONGS.sweep_expired() + SOURCES.sweep_expired()

@@ -94,7 +94,11 @@ def storage(data: str | None = None) -> Iterator[Path]:
 @contextmanager
 def job_workers(workers: int = 2, sweep: float = 10.0, lease: float = store.LEASE_SECONDS) -> Iterator[dict]:
     """Job worker threads (and the sweeper that takes up a dead process's jobs) for the block."""
-    pool = dispatch.ThreadDispatcher(workers, sweep_interval=sweep, lease=lease).start()
+    from .jobs import sweep_uploads
+
+    pool = dispatch.ThreadDispatcher(
+        workers, sweep_interval=sweep, lease=lease, chores=[sweep_uploads]
+    ).start()
     dispatch.set_dispatcher(pool)
     try:
         yield pool.status()
