@@ -69,3 +69,18 @@ def test_unfinished_sources_are_not_listed(api):
     assert r.status_code == 201
     listed = [s["id"] for s in requests.get(f"{api}/api/sources", timeout=10).json()["sources"]]
     assert r.json()["source"]["id"] not in listed
+
+
+def test_a_file_whose_header_understates_its_length_is_refused_while_decoding(api, tmp_path):
+    from tests.api_client import wait_job
+    from tests.media import lying_mp3
+
+    path = lying_mp3(tmp_path / "lying.mp3")  # probes as 6:20, decodes to 2 hours
+    data = path.read_bytes()
+    made = create(api, len(data), "lying.mp3")
+    requests.put(made["upload"]["url"], data=data, headers=made["upload"]["headers"], timeout=60)
+    job = requests.post(f"{api}/api/songs/{made['song']['id']}/analyze", timeout=30).json()["job"]
+    job = wait_job(api, job["id"])
+    assert job["status"] == "failed" and job["error_status"] == 413, job
+    assert "longer than 10:00" in job["error"]
+    assert stored(made["song"]["id"]) == (False, [])
