@@ -219,13 +219,13 @@ def unshare(choreo_id):
 
 @route("/api/choreographies/{choreo_id}/render", methods=["POST"])
 def render(choreo_id):
-    shape = body().get("shape") or "16:9"
+    shape = body(inputs.RENDER).get("shape") or "16:9"
     return Response(body={"job": choreographies.render(choreo_id, token(), shape)}, status_code=202)
 
 
 @route("/api/choreographies/{choreo_id}/video", methods=["GET"])
 def video(choreo_id):
-    shape = (app.current_request.query_params or {}).get("shape") or "16:9"
+    shape = inputs.check("shape", inputs.RENDER["shape"], query("shape") or "16:9")
     return choreographies.video(choreo_id, token(), shape)
 
 

@@ -286,6 +286,31 @@ CASES = [
     Case("auto: no token", "POST", "/api/choreographies/{choreo}/auto", 403, json={}),
     Case("render: nothing picked", "POST", "/api/choreographies/{choreo}/render", 409, token=True),
     Case("video: not rendered", "GET", "/api/choreographies/{choreo}/video", 409, token=True),
+    Case(
+        "render: shape a number",
+        "POST",
+        "/api/choreographies/{choreo}/render",
+        400,
+        json={"shape": 5},
+        token=True,
+    ),
+    Case(
+        "render: shape unknown",
+        "POST",
+        "/api/choreographies/{choreo}/render",
+        400,
+        json={"shape": "4:3"},
+        token=True,
+        says="shape",
+    ),  # fmt: skip
+    Case(
+        "video: shape too long",
+        "GET",
+        "/api/choreographies/{choreo}/video",
+        400,
+        params={"shape": "x" * 50},
+        token=True,
+    ),
     # --- jobs and routes -------------------------------------------------------------------------
     Case("job id 2049 bytes", "GET", f"/api/jobs/{LONG_ID}", 400, says="job_id"),
     Case("job unknown", "GET", "/api/jobs/no-such-job", 404),

@@ -161,6 +161,9 @@ CHOREOGRAPHY = {
 }
 PICK = {"move_id": Field("move_id", required=True)}
 AUTO = {"keep_picks": Field("bool")}
+RENDER = {
+    "shape": Field("text", max_len=10)
+}  # which shapes exist is the renderer's to say (a 400 naming them)
 
 #: Path parameters, by name, for every route.
 PATH = {
