@@ -217,6 +217,11 @@ def unshare(choreo_id):
     return choreographies.unshare(choreo_id, token())
 
 
+@route("/api/choreographies/{choreo_id}/cut", methods=["PUT"])
+def set_cut(choreo_id):
+    return choreographies.set_cut(choreo_id, token(), body(inputs.CUT)["cut"])
+
+
 @route("/api/choreographies/{choreo_id}/render", methods=["POST"])
 def render(choreo_id):
     shape = body(inputs.RENDER).get("shape") or "16:9"

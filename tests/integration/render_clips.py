@@ -10,12 +10,14 @@ import numpy as np
 
 from choleor.mocap.render_take import render_take
 from choleor.render import Clip
+from choleor.render.floor import floor_line
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def clip_from_take(video: Path, truth: Path, first_beat: int = 1, mirrored: bool = False) -> Clip:
-    """8 beats of a rendered take, with dancer boxes from its true keypoints."""
+    """8 beats of a rendered take, with dancer boxes from its true keypoints and the floor line
+    found in the video, as the renderer's caller finds it."""
     z = np.load(truth)
     keypoints, fps = z["keypoints"], float(z["fps"])
     beats = tuple(float(t) for t in z["beat_times"][first_beat : first_beat + 9])
@@ -41,6 +43,7 @@ def clip_from_take(video: Path, truth: Path, first_beat: int = 1, mirrored: bool
         duration=len(keypoints) / fps,
         name=video.stem,
         x_track=(times, tuple(keypoints[:, :, 0].min(1)), tuple(keypoints[:, :, 0].max(1))),
+        floor_y=floor_line(video),
     )
 
 

@@ -105,7 +105,35 @@ def test_thread_dispatcher_runs_submitted_jobs(local_stack):
             time.sleep(0.1)
         assert all(store.get(j.id).status == store.DONE for j in jobs)
         assert [runs(t) for t in toks] == [1, 1, 1, 1]
-        assert workers.status()["alive"] == 2
+        assert workers.status()["alive"] == 3  # two workers and one for a person's jobs
+    finally:
+        workers.stop()
+
+
+def test_a_persons_job_starts_while_background_work_fills_the_workers(local_stack):
+    """Two workers busy with long background jobs, more background queued: a job a person waits
+    for starts at once (on the foreground worker), and the queued background waits its turn."""
+    workers = dispatch.ThreadDispatcher(
+        workers=2, sweep_interval=60, background_kinds=frozenset({"test.slow_effect"})
+    ).start()
+    try:
+        long = [
+            store.create("test.slow_effect", {"token": token(), "steps": 40, "delay": 0.05}) for _ in range(4)
+        ]
+        for j in long:
+            workers.submit(j.id)
+        deadline = time.time() + 10
+        while time.time() < deadline and sum(store.get(j.id).status == store.RUNNING for j in long) < 2:
+            time.sleep(0.05)
+        person = store.create("test.flaky", {"token": token(), "fail_times": 0})
+        workers.submit(person.id)
+        deadline = time.time() + 10
+        while time.time() < deadline and store.get(person.id).status != store.DONE:
+            time.sleep(0.05)
+        assert store.get(person.id).status == store.DONE
+        # the person's job did not wait for the background ones: two are still running, two queued
+        states = sorted(store.get(j.id).status for j in long)
+        assert states == [store.QUEUED, store.QUEUED, store.RUNNING, store.RUNNING], states
     finally:
         workers.stop()
 

@@ -1,9 +1,11 @@
 """The final video through the real API: pieces render as picks arrive, the video joins them."""
 
 import json
+import re
 import subprocess
 import time
 
+import numpy as np
 import pytest
 import requests
 
@@ -128,3 +130,82 @@ def test_a_render_that_failed_is_tried_again_as_a_new_job(api, library, ready_so
     assert again["status"] == "done" and again["result"]["pieces_drawn"] == [], again
     choreo = requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()
     assert choreo["render"]["status"] == "done" and choreo["video_ready"]
+
+
+def watch_job(api: str, job_id: str, timeout: float = 600.0) -> tuple[dict, list[tuple[float, float, str]]]:
+    """Poll a job every 0.2 s until it ends: (the job, every (time, progress, message) seen)."""
+    seen = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = requests.get(f"{api}/api/jobs/{job_id}", timeout=10).json()
+        if not seen or (job["progress"], job["message"]) != seen[-1][1:]:
+            seen.append((time.time(), job["progress"], job["message"]))
+        if job["status"] in ("done", "failed"):
+            return job, seen
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not end in {timeout} s: {seen[-3:]}")
+
+
+def test_render_progress_moves_per_frame_range_with_the_time_left(api, library, ready_song):
+    """Asked for at once after the picks (their pieces are still queued), the final render
+    draws them itself: its progress rises often, names the part and frames, and gives a time
+    left. (How often it reports is printed, not asserted: it depends on the machine's load.)"""
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 2, "end": 30}, timeout=10
+    ).json()
+    cid, h = r["id"], {"X-Choreo-Token": r["token"]}
+    done = requests.post(f"{api}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60).json()
+    n = len(done["segments"])
+    start = requests.post(f"{api}/api/choreographies/{cid}/render", headers=h, timeout=10)
+    job, seen = watch_job(api, start.json()["job"]["id"])
+    assert job["status"] == "done", job
+    progress = [p for _, p, _ in seen]
+    rises = sum(b > a for a, b in zip(progress, progress[1:]))
+    assert rises >= 5, seen
+    assert progress == sorted(progress)
+    drawing = [(t, m) for t, _, m in seen if m.startswith("drawing part")]
+    assert drawing and job["result"]["pieces_drawn"], seen
+    assert any(re.search(r"part \d+ of \d+: frames? \d+", m) for _, m in drawing), drawing
+    assert all(re.search(r"(left|estimating)", m) for _, m in drawing), drawing
+    gaps = np.diff([t for t, _ in drawing])
+    print("\n".join(f"{t - seen[0][0]:6.2f} {p:.3f} {m}" for t, p, m in seen))
+    print(f"drawing updates: {len(drawing)}, gaps median {np.median(gaps):.2f} s, max {gaps.max():.2f} s")
+    assert any(m == f"joining {n} ready parts" for _, _, m in seen), seen
+    print(f"{rises} rises over {seen[-1][0] - seen[0][0]:.1f} s, drawn {job['result']['pieces_drawn']}")
+
+    # made again from the stored pieces, it says so
+    again = requests.post(f"{api}/api/choreographies/{cid}/render", headers=h, timeout=10).json()["job"]
+    job, seen = watch_job(api, again["id"])
+    assert job["status"] == "done" and job["result"]["pieces_drawn"] == []
+    assert f"joining {n} ready parts" in [m for _, _, m in seen] or job["message"] == "done"
+    assert not any(m.startswith("drawing") for _, _, m in seen)
+
+
+def test_the_cut_style_is_a_setting_of_the_dance(api, library, ready_song):
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 6, "end": 20}, timeout=10
+    ).json()
+    cid, h = r["id"], {"X-Choreo-Token": r["token"]}
+    assert r["cut"] == "hard"
+    requests.post(f"{api}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60).raise_for_status()
+    job = wait_job(
+        api, requests.post(f"{api}/api/choreographies/{cid}/render", headers=h).json()["job"]["id"]
+    )
+    assert job["status"] == "done"
+    hard_key = job["result"]["video_key"]
+    bad = requests.put(f"{api}/api/choreographies/{cid}/cut", json={"cut": "wipe"}, headers=h, timeout=10)
+    assert bad.status_code == 400 and "hard or soft" in bad.json()["error"]
+    soft = requests.put(f"{api}/api/choreographies/{cid}/cut", json={"cut": "soft"}, headers=h, timeout=10)
+    assert soft.status_code == 200 and soft.json()["cut"] == "soft" and not soft.json()["video_ready"]
+    job = wait_job(
+        api, requests.post(f"{api}/api/choreographies/{cid}/render", headers=h).json()["job"]["id"]
+    )
+    assert job["status"] == "done" and job["result"]["video_key"] != hard_key
+    # back to hard cuts: the hard video's pieces are all there
+    back = requests.put(f"{api}/api/choreographies/{cid}/cut", json={"cut": "hard"}, headers=h, timeout=10)
+    assert back.json()["cut"] == "hard"
+    job = wait_job(
+        api, requests.post(f"{api}/api/choreographies/{cid}/render", headers=h).json()["job"]["id"]
+    )
+    assert job["status"] == "done" and job["result"]["pieces_drawn"] == []
+    assert requests.get(f"{api}/api/choreographies/{cid}", headers=h, timeout=10).json()["video_ready"]

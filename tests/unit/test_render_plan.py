@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from choleor.errors import BadInput
-from choleor.render import Clip, Piece, RenderSettings, affected_pieces, build_plan
+from choleor.render import Clip, Piece, RenderSettings, affected_pieces, build_plan, settings_for
 from choleor.render.align import anchor, base_framing, matrix_scale, transform_box
 from choleor.render.timing import retime
 
@@ -83,7 +83,11 @@ def test_retime_outside_the_segment_extrapolates_at_the_edge_rate_and_clamps():
 
 def test_plan_shows_each_move_beat_on_its_song_beat():
     # song beats on frame times, so frames sample the beats exactly
-    plan = plan_of([clip("a"), clip("b", beats=song_beats(0.5, [0.3, 0.5, 0.4, 0.3, 0.5, 0.4, 0.3, 0.4]))])
+    # (a crossfade, so that both pieces show at the cut)
+    plan = plan_of(
+        [clip("a"), clip("b", beats=song_beats(0.5, [0.3, 0.5, 0.4, 0.3, 0.5, 0.4, 0.3, 0.4]))],
+        crossfade_beats=0.5,
+    )
     for k, piece in enumerate(plan.pieces):
         for song_t, source_t in zip(piece.beats, piece.clip.beats):
             frame = round((song_t - plan.interval[0]) * FPS)
@@ -144,7 +148,7 @@ def test_cut_alignment_matches_the_outgoing_dancer_then_eases_out_by_mid_segment
         width=1920,
         height=1080,
     )
-    plan = plan_of([a, b], period=0.5, start=2.0)
+    plan = plan_of([a, b], period=0.5, start=2.0, crossfade_beats=0.5)
     cut_frame = round(plan.cuts[1] * FPS)
     assert cut_frame / FPS == pytest.approx(plan.cuts[1])
     outgoing, incoming = layer_of(plan, cut_frame, 0), layer_of(plan, cut_frame, 1)
@@ -163,6 +167,55 @@ def test_cut_alignment_matches_the_outgoing_dancer_then_eases_out_by_mid_segment
     assert all(x >= y - 1e-9 for x, y in zip(deviations, deviations[1:]))
     for i in range(mid, plan.frame_count):
         assert np.allclose(full(layer_of(plan, i, 1).matrix), own)
+
+
+def test_the_default_is_a_hard_cut_on_the_beat():
+    assert RenderSettings().crossfade_beats == 0.0
+    assert settings_for("soft").crossfade_beats == 0.5 and settings_for("hard") == RenderSettings()
+    with pytest.raises(BadInput, match="hard, soft"):
+        settings_for("dissolve")
+    plan = plan_of([clip("a"), clip("b"), clip("c")], period=0.5)
+    assert all(len(layers) == 1 for layers in plan.layers)  # never two clips in one frame
+    for k in (1, 2):
+        first = [layers[0].piece for layers in plan.layers].index(k)
+        assert first == round(plan.cuts[k] * FPS)
+
+
+def test_a_cut_keeps_the_floor_line_still_and_lines_up_the_feet():
+    """Two takes with floor lines at different heights: the incoming frame is scaled about its
+    floor line, so the line holds still, the feet meet, and the size follows perspective."""
+    # a: the dancer near the camera (feet 300 px below the floor line); b: further back, smaller
+    a = clip("a", box_start=(300, 150, 420, 600), box_end=(380, 160, 500, 610), body_height=440.0)
+    a = dataclasses.replace(a, floor_y=310.0)
+    b = clip("b", box_start=(700, 260, 760, 470), box_end=(720, 262, 780, 470), body_height=200.0)
+    b = dataclasses.replace(b, floor_y=330.0)
+    plan = plan_of([a, b], period=0.5)
+    cut = round(plan.cuts[1] * FPS)
+    before, after = full(layer_of(plan, cut - 1, 0).matrix), full(layer_of(plan, cut, 1).matrix)
+
+    def line(m, y):
+        return m[1, 1] * y + m[1, 2]
+
+    assert line(after, b.floor_y) == pytest.approx(line(before, a.floor_y), abs=1e-6)
+    out_x, out_feet, _ = anchor(transform_box(before, a.box_end))
+    in_x, in_feet, _ = anchor(transform_box(after, b.box_start))
+    assert (in_x, in_feet) == pytest.approx((out_x, out_feet), abs=1e-6)
+    # the size ratio is the ratio of feet-to-floor distances (perspective), here close to the heights'
+    ratio = matrix_scale(after) * b.body_height / (matrix_scale(before) * a.body_height)
+    assert 0.8 < ratio < 1.25
+    # without floor lines the dancers are made the same size instead
+    plain = plan_of([dataclasses.replace(a, floor_y=None), dataclasses.replace(b, floor_y=None)], period=0.5)
+    after_plain = full(layer_of(plain, cut, 1).matrix)
+    assert matrix_scale(after_plain) * b.body_height == pytest.approx(matrix_scale(before) * a.body_height)
+
+
+def test_a_floor_line_below_the_feet_is_not_used():
+    a = dataclasses.replace(clip("a"), floor_y=700.0)  # e.g. the front edge of a stage
+    b = dataclasses.replace(clip("b", body_height=300.0), floor_y=330.0)
+    plan = plan_of([a, b], period=0.5)
+    cut = round(plan.cuts[1] * FPS)
+    before, after = full(layer_of(plan, cut - 1, 0).matrix), full(layer_of(plan, cut, 1).matrix)
+    assert matrix_scale(after) * b.body_height == pytest.approx(matrix_scale(before) * a.body_height)
 
 
 def test_corrections_do_not_accumulate_over_cuts():

@@ -20,6 +20,16 @@ from .storage import objects, records
 #: Share tokens (read-only links, `choleor.sharing`) start with this; edit tokens never do.
 SHARE_PREFIX = "view-"
 
+CUT_STYLES = ("hard", "soft")  # a hard cut on the beat, or a half-beat crossfade
+DEFAULT_CUT = "hard"
+
+
+def cut_style(rec: dict) -> str:
+    """How the video cuts between moves. A record from before there was a choice was rendered
+    with crossfades, so it keeps them (and its video stays the video of its picks)."""
+    return rec.get("cut", "soft")
+
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -43,6 +53,7 @@ def create(song_id: str, start: float, end: float) -> dict:
         "song_title": songs.get_record(song_id).get("title", ""),
         "start": segs[0]["start"],
         "end": segs[-1]["end"],
+        "cut": DEFAULT_CUT,
         "created_at": time.time(),
         "version": 0,
         "segments": [
@@ -96,6 +107,7 @@ def view_record(rec: dict) -> dict:
         for s in rec["segments"]
     ]
     out = {k: rec.get(k) for k in ("id", "song_id", "song_title", "start", "end")}
+    out["cut"] = cut_style(rec)
     out["segments"] = segs
     out["complete"] = all(s.get("move_id") for s in rec["segments"])
     out["render"] = render_state(rec)
@@ -110,8 +122,12 @@ TALL_VIDEO_FIELDS = ("video_9x16_key", "video_9x16_picks")
 
 
 def picks_signature(rec: dict) -> str:
-    """Which move each segment has: the video made for these picks is the one to show."""
-    return hashlib.sha1("|".join(str(s.get("move_id")) for s in rec["segments"]).encode()).hexdigest()[:16]
+    """Which move each segment has, and how they are cut together: the video made for these
+    picks is the one to show. (Crossfades, the only style there once was, add nothing.)"""
+    what = [str(s.get("move_id")) for s in rec["segments"]]
+    if cut_style(rec) != "soft":
+        what.append(f"cut={cut_style(rec)}")
+    return hashlib.sha1("|".join(what).encode()).hexdigest()[:16]
 
 
 def latest_render(rec: dict) -> store.Job | None:
@@ -168,6 +184,25 @@ RETRIES = 4
 
 class Stale(Conflict):
     """The choreography changed since it was read; the change must be made again on the new state."""
+
+
+def set_cut(choreo_id: str, token: str | None, cut: str) -> dict:
+    """Choose how the video cuts between moves ("hard" or "soft")."""
+    rec = load(choreo_id, token)
+    if cut not in CUT_STYLES:
+        raise BadInput(f"the cut must be {' or '.join(CUT_STYLES)}, not {cut!r}")
+    try:
+        after = records.update_expression(
+            "choreographies",
+            {"id": rec["id"]},
+            "SET #c = :c, #u = :now ADD #v :one",
+            condition="attribute_exists(#id)",
+            names={"#c": "cut", "#u": "updated_at", "#v": "version", "#id": "id"},
+            values={":c": cut, ":now": time.time(), ":one": 1},
+        )
+    except Conflict:
+        raise NotFound(f"no choreography {choreo_id}") from None
+    return view_record(after)
 
 
 def pick(choreo_id: str, token: str | None, k: int, move_id: str | None) -> dict:

@@ -11,7 +11,9 @@ def run_compose(args) -> int:
     if not args.plan_only and not args.output:
         raise BadInput("give -o OUT.mp4 to render, or --plan-only for the plan alone")
     with system.storage(args.data):
-        out = compose.compose_file(args.song, args.start, args.end, None if args.plan_only else args.output)
+        out = compose.compose_file(
+            args.song, args.start, args.end, None if args.plan_only else args.output, args.cut
+        )
     if args.json:
         emit(out)
     else:

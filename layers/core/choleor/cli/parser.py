@@ -175,6 +175,12 @@ def _compose(sub) -> None:
     p.add_argument("--auto", action="store_true", help="let Choleor pick every segment (the default)")
     p.add_argument("--plan-only", action="store_true", help="print the plan without rendering a video")
     p.add_argument("-o", "--output", help="render the video to this .mp4 file")
+    p.add_argument(
+        "--cut",
+        choices=("hard", "soft"),
+        default="hard",
+        help="hard cuts on the beat (default) or soft half-beat crossfades",
+    )
     p.set_defaults(func=compose.run_compose)
 
     e = sub.add_parser(

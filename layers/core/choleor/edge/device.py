@@ -156,7 +156,7 @@ class Device:
         except NotFound:
             return None
 
-    def submit(self, job_id: str) -> None:
+    def submit(self, job_id: str, kind: str | None = None) -> None:
         with self._lock:
             if job_id in self._inflight:
                 return

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
+from collections import deque
 from typing import Protocol
 
 from ..storage import aws
@@ -22,13 +22,13 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher(Protocol):
-    def submit(self, job_id: str) -> None: ...
+    def submit(self, job_id: str, kind: str | None = None) -> None: ...
 
     def status(self) -> dict: ...
 
 
 class InlineDispatcher:
-    def submit(self, job_id: str) -> None:
+    def submit(self, job_id: str, kind: str | None = None) -> None:
         run_job(job_id)
 
     def status(self) -> dict:
@@ -45,6 +45,11 @@ LAMBDA_FUNCTIONS = {
 }
 DEFAULT_FUNCTION = "jobs"
 
+# Work nobody is waiting for yet: a worker takes it only when no one's request is queued (the
+# pieces of a video drawn as picks arrive; the default library). A person's render or upload
+# never waits behind more than the jobs already running.
+BACKGROUND_KINDS = frozenset({"render.piece", "library.seed"})
+
 
 def function_for(kind: str) -> str:
     return LAMBDA_FUNCTIONS.get(kind, DEFAULT_FUNCTION)
@@ -56,8 +61,8 @@ class LambdaDispatcher:
     def __init__(self, prefix: str):
         self.prefix = prefix
 
-    def submit(self, job_id: str) -> None:
-        kind = store.get(job_id).kind
+    def submit(self, job_id: str, kind: str | None = None) -> None:
+        kind = kind or store.get(job_id).kind
         aws.invoke_async(self.prefix + function_for(kind), {"job_id": job_id})
 
     def status(self) -> dict:
@@ -65,7 +70,11 @@ class LambdaDispatcher:
 
 
 class ThreadDispatcher:
-    """A pool of worker threads fed by a queue, and a sweeper for jobs a dead process left."""
+    """Worker threads fed by two queues, and a sweeper for jobs a dead process left.
+
+    A person's jobs (any kind not in BACKGROUND_KINDS) come first, first come first served;
+    `foreground` more threads take only those, so a render or an upload starts at once even
+    while the pool is busy drawing pieces or building the library."""
 
     def __init__(
         self,
@@ -73,12 +82,17 @@ class ThreadDispatcher:
         sweep_interval: float = 10.0,
         lease: float = store.LEASE_SECONDS,
         chores=(),
+        foreground: int = 1,
+        background_kinds: frozenset[str] = BACKGROUND_KINDS,
     ):
         self.workers = workers
         self.chores = tuple(chores)  # more housekeeping the sweeper runs (expired uploads)
+        self.foreground = foreground
+        self.background_kinds = background_kinds
         self.sweep_interval = sweep_interval
         self.lease = lease
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._waiting: tuple[deque[str], deque[str]] = (deque(), deque())  # a person's, background
+        self._ready = threading.Condition()
         self._pending: set[str] = set()
         self._running: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -86,8 +100,10 @@ class ThreadDispatcher:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> ThreadDispatcher:
-        for i in range(self.workers):
-            t = threading.Thread(target=self._work, name=f"choleor-worker-{i}", daemon=True)
+        names = [f"choleor-worker-{i}" for i in range(self.workers)]
+        names += [f"choleor-worker-fg{i}" for i in range(self.foreground)]
+        for name in names:
+            t = threading.Thread(target=self._work, args=("fg" in name,), name=name, daemon=True)
             t.start()
             self._threads.append(t)
         sweeper = threading.Thread(target=self._sweep_loop, name="choleor-sweeper", daemon=True)
@@ -95,18 +111,33 @@ class ThreadDispatcher:
         self._threads.append(sweeper)
         return self
 
-    def submit(self, job_id: str) -> None:
+    def submit(self, job_id: str, kind: str | None = None) -> None:
         with self._lock:
             if job_id in self._pending or job_id in self._running:
                 return
             self._pending.add(job_id)
-        self._queue.put(job_id)
+        try:
+            kind = kind or store.get(job_id).kind
+        except Exception:  # unknown here: the runner will say so
+            kind = None
+        with self._ready:
+            self._waiting[kind in self.background_kinds].append(job_id)
+            self._ready.notify_all()
 
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            job_id = self._queue.get()
-            if job_id is None:
-                return
+    def _next(self, foreground_only: bool) -> str | None:
+        """The next job for a worker (a person's first); None when stopping."""
+        person, background = self._waiting
+        with self._ready:
+            while not self._stop.is_set():
+                if person:
+                    return person.popleft()
+                if background and not foreground_only:
+                    return background.popleft()
+                self._ready.wait()
+        return None
+
+    def _work(self, foreground_only: bool = False) -> None:
+        while (job_id := self._next(foreground_only)) is not None:
             with self._lock:
                 self._pending.discard(job_id)
                 self._running[job_id] = threading.current_thread().name
@@ -119,7 +150,7 @@ class ThreadDispatcher:
                 with self._lock:
                     self._running.pop(job_id, None)
             if job is not None and job.status == store.QUEUED:  # an unexpected error: try again
-                self.submit(job_id)
+                self.submit(job_id, job.kind)
 
     def sweep(self) -> int:
         return sweep(self.submit)
@@ -129,8 +160,8 @@ class ThreadDispatcher:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        for _ in range(self.workers):
-            self._queue.put(None)
+        with self._ready:
+            self._ready.notify_all()
         for t in self._threads:
             t.join(timeout)
 
@@ -139,8 +170,9 @@ class ThreadDispatcher:
         with self._lock:
             return {
                 "kind": "threads",
-                "ok": alive == self.workers and not self._stop.is_set(),
+                "ok": alive == self.workers + self.foreground and not self._stop.is_set(),
                 "workers": self.workers,
+                "foreground": self.foreground,
                 "alive": alive,
                 "queued": len(self._pending),
                 "running": sorted(self._running),
@@ -151,7 +183,7 @@ def sweep(submit) -> int:
     """Submit every queued job and every running job whose lease expired (a dead worker's)."""
     jobs = store.recoverable()
     for job in jobs:
-        submit(job.id)
+        submit(job.id, job.kind)
     return len(jobs)
 
 
@@ -193,5 +225,5 @@ def submit(kind: str, params: dict | None = None, job_id: str | None = None) -> 
     """Create (idempotently) and dispatch a job; returns it as created."""
     job = store.create(kind, params, job_id)
     if job.status == store.QUEUED:
-        current().submit(job.id)
+        current().submit(job.id, job.kind)
     return job

@@ -1,7 +1,8 @@
 """Job kinds: a name and the core function that does the work.
 
-A handler takes the job's params and a `report(fraction, message)` callback,
-and returns a JSON-able result. It must be idempotent: writing to keys derived
+A handler takes the job's params and a `report(fraction, message, urgent=False)`
+callback (reports are written at most twice a second, except urgent ones: a new
+phase a person should see at once), and returns a JSON-able result. It must be idempotent: writing to keys derived
 from its inputs, so running it twice has the effect of running it once.
 """
 
@@ -12,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-Report = Callable[[float, str], None]
+Report = Callable[..., None]  # (fraction, message, urgent=False)
 Handler = Callable[[dict, Report], Any]
 
 _HANDLERS: dict[str, Handler] = {}

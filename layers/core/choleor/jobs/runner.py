@@ -64,11 +64,12 @@ def run_job(job_id: str, owner: str | None = None, lease: float = store.LEASE_SE
     beat = _Heartbeat(job_id, owner, lease)
     last = [0.0]
 
-    def report(fraction: float, message: str = "") -> None:
+    def report(fraction: float, message: str = "", urgent: bool = False) -> None:
         if beat.lost:
             raise LeaseLost(job_id)
         now = time.monotonic()
-        if now - last[0] >= 0.5 or fraction >= 1.0:  # throttle writes, keep the final one
+        # throttle writes to two a second; keep the final one and the urgent ones (a new phase)
+        if urgent or now - last[0] >= 0.5 or fraction >= 1.0:
             last[0] = now
             try:
                 store.progress(job_id, owner, fraction, message, lease)

@@ -218,6 +218,35 @@ def _av_frames(
         container.close()
 
 
+def key_pictures(path: str, limit: int = 5, info: VideoInfo | None = None) -> list[np.ndarray]:
+    """Luma (H, W) of up to `limit` keyframes spread over the video: only intra frames are
+    decoded, so a look at the whole video costs a few pictures. (A stream with a display
+    matrix is read through the ffmpeg pipe, one frame per sample.)"""
+    info = info or probe(path)
+    if info.transformed or info.pix_fmt is None:
+        count = info.frame_count or max(1, int((info.duration or 1.0) * info.fps))
+        picks = sorted({int(i) for i in np.linspace(0, count - 1, limit + 2)[1:-1].round()})
+        out = []
+        for i in picks:
+            for rgb in read_frames(path, info, (i, i + 1)):
+                out.append((rgb @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8))
+        return out
+    try:
+        container, stream = _open_video(path, 1)
+    except av.FFmpegError as error:
+        raise BadInput(f"cannot decode {path}: {error}") from None
+    try:
+        stream.codec_context.skip_frame = "NONKEY"
+        keys = [frame.to_ndarray(format="gray") for frame in _decoded(container, stream)]
+    except av.FFmpegError as error:
+        raise BadInput(f"cannot decode {path}: {error}") from None
+    finally:
+        container.close()
+    if len(keys) <= limit:
+        return keys
+    return [keys[int(i)] for i in np.linspace(0, len(keys) - 1, limit).round()]
+
+
 def read_frames(
     path: str,
     info: VideoInfo | None = None,

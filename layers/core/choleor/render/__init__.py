@@ -9,9 +9,10 @@ Pure and local: file paths in, a file out (no storage, no HTTP).
 from .align import Framing
 from .draw import RenderResult, render_video
 from .pieces import affected_pieces, join_pieces, render_piece
-from .plan import Clip, Layer, Piece, RenderPlan, RenderSettings, build_plan
+from .plan import CUT_STYLES, Clip, Layer, Piece, RenderPlan, RenderSettings, build_plan, settings_for
 
 __all__ = [
+    "CUT_STYLES",
     "Clip",
     "Framing",
     "Layer",
@@ -24,4 +25,5 @@ __all__ = [
     "join_pieces",
     "render_piece",
     "render_video",
+    "settings_for",
 ]

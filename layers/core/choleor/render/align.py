@@ -122,16 +122,36 @@ def matrix_scale(matrix: np.ndarray) -> float:
 
 
 def cut_correction(
-    outgoing_box: Box, incoming_box: Box, outgoing_height: float, incoming_height: float
+    outgoing_box: Box,
+    incoming_box: Box,
+    outgoing_height: float,
+    incoming_height: float,
+    outgoing_floor: float | None = None,
+    incoming_floor: float | None = None,
 ) -> CutCorrection:
-    """Map the incoming dancer (output px, first frame) onto the outgoing one (last frame):
-    centre x and feet line up, and the dancers' body heights (output px) become equal.
+    """Map the incoming dancer (output px, first frame) onto the outgoing one (last frame).
+
+    With both floor lines known (output y of the line where floor meets wall), the incoming
+    frame is scaled about a point on its floor line and moved so that this line lands on the
+    outgoing one: the background's floor line holds still across the cut, centre x and feet
+    line up, and the size follows from perspective (a dancer further back stands higher up and
+    is smaller by the same factor). Without floor lines, or when a floor line is not behind the
+    feet, the dancers' body heights (output px) are made equal instead, pivoting on the feet.
 
     Heights are the clips' median body heights, not the boxes at the cut: a raised arm
     makes a box taller without making the dancer bigger.
     """
     out_x, out_feet, _ = anchor(outgoing_box)
     in_x, in_feet, _ = anchor(incoming_box)
+    if outgoing_floor is not None and incoming_floor is not None:
+        # both feet must stand clearly below their floor line for the perspective ratio to mean anything
+        out_depth, in_depth = out_feet - outgoing_floor, in_feet - incoming_floor
+        least = 0.15 * max(outgoing_height, 1.0)
+        if out_depth > least and in_depth > least:
+            scale = float(np.clip(out_depth / in_depth, 1.0 / MAX_CUT_SCALE, MAX_CUT_SCALE))
+            return CutCorrection(
+                scale, (in_x, incoming_floor), (out_x - in_x, outgoing_floor - incoming_floor)
+            )
     scale = float(np.clip(outgoing_height / max(incoming_height, 1e-6), 1.0 / MAX_CUT_SCALE, MAX_CUT_SCALE))
     return CutCorrection(scale, (in_x, in_feet), (out_x - in_x, out_feet - in_feet))
 

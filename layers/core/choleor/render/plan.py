@@ -27,6 +27,9 @@ from .align import (
 from .timing import crossfade_length, incoming_weights, retime
 
 MAX_CROSSFADE_BEATS = 4.0  # half a segment: fades of neighbouring cuts can never overlap
+# How one move gives way to the next: a hard cut on the beat (a stage mix's cross-edit), or a
+# soft half-beat crossfade centred on the beat. The value is the crossfade length in beats.
+CUT_STYLES = {"hard": 0.0, "soft": 0.5}
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Clip:
     x_track: tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]] | None = field(
         default=None, repr=False
     )
+    floor_y: float | None = None  # source y of the floor line (floor meets wall), if the video shows one
 
     @property
     def label(self) -> str:
@@ -69,7 +73,7 @@ class RenderSettings:
     width: int = 1280
     height: int = 720
     fps: int = 30
-    crossfade_beats: float = 0.5  # crossfade length, centred on each cut
+    crossfade_beats: float = CUT_STYLES["hard"]  # crossfade length, centred on each cut (0: hard cut)
     crf: int = 20
     preset: str = "veryfast"
     audio_bitrate: str = "160k"
@@ -91,6 +95,13 @@ def shape_settings(shape: str, settings: RenderSettings = RenderSettings()) -> R
         raise BadInput(f"the video's shape must be one of {', '.join(SHAPES)}, not {shape!r}")
     width, height, framing = SHAPES[shape]
     return replace(settings, width=width, height=height, framing=framing)
+
+
+def settings_for(cut: str, settings: RenderSettings = RenderSettings()) -> RenderSettings:
+    """`settings` with the crossfade of a cut style ("hard" or "soft"); BadInput names the styles."""
+    if cut not in CUT_STYLES:
+        raise BadInput(f"the cut must be one of {', '.join(CUT_STYLES)}, not {cut!r}")
+    return replace(settings, crossfade_beats=CUT_STYLES[cut])
 
 
 @dataclass(frozen=True)
@@ -245,14 +256,22 @@ def _placements(pieces: list[Piece], settings: RenderSettings, song_t: np.ndarra
         if previous is not None:
             # the outgoing dancer where it really is at the cut (its own correction included)
             prev_base, prev_correction, prev_beats = previous
+            prev_clip = pieces[k - 1].clip
             at_cut = ease_out_amount(beats[0], prev_beats[0], prev_beats[4])
             outgoing = prev_correction.matrix(at_cut) @ prev_base
             correction = cut_correction(
-                transform_box(outgoing, pieces[k - 1].clip.box_end),
+                transform_box(outgoing, prev_clip.box_end),
                 transform_box(base, clip.box_start),
-                matrix_scale(outgoing) * pieces[k - 1].clip.body_height,
+                matrix_scale(outgoing) * prev_clip.body_height,
                 matrix_scale(base) * clip.body_height,
+                _floor(outgoing, prev_clip.floor_y),
+                _floor(base, clip.floor_y),
             )
         out[k] = correction.matrices(ease_out_amount(song_t, beats[0], beats[4])) @ base
         previous = (base, correction, beats)
     return out
+
+
+def _floor(matrix: np.ndarray, floor_y: float | None) -> float | None:
+    """Output y of a source floor line (scale/translate maps keep horizontal lines horizontal)."""
+    return None if floor_y is None else float(matrix[1, 1] * floor_y + matrix[1, 2])

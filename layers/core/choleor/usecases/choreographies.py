@@ -59,6 +59,16 @@ def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dic
     return out
 
 
+def set_cut(choreo_id: str, token: str | None, cut) -> dict:
+    """Cut between moves "hard" (on the beat, the default) or "soft" (a half-beat crossfade);
+    the pieces of the video start rendering in that style."""
+    from .. import videos  # the renderer
+
+    out = choreography.set_cut(choreo_id, token, str(cut or ""))
+    videos.queue_pieces(choreo_id, range(len(out["segments"])))
+    return out
+
+
 def render(choreo_id: str, token: str | None, shape: str = "16:9") -> dict:
     """Start the final video, 16:9 or 9:16 (pieces already rendered are reused); returns the job."""
     from .. import videos  # the renderer

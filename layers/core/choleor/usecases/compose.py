@@ -7,10 +7,14 @@ from pathlib import Path
 
 
 def compose_file(
-    song: str | Path, start: float | None = None, end: float | None = None, output: str | Path | None = None
+    song: str | Path,
+    start: float | None = None,
+    end: float | None = None,
+    output: str | Path | None = None,
+    cut: str = "hard",
 ) -> dict:
     """The best sequence of moves for [start, end] of a song file, with its metrics; rendered to
-    `output` when given."""
+    `output` when given, cut "hard" (on the beat) or "soft" (crossfades)."""
     from .. import compose, videos  # the numpy stack, the renderer
     from ..library import catalog
 
@@ -20,7 +24,7 @@ def compose_file(
     out.pop("picks")
     out["plan_seconds"] = round(time.perf_counter() - started, 2)
     if output is not None:
-        out.update(videos.render_song_file(Path(song), out["segments"], Path(output)))
+        out.update(videos.render_song_file(Path(song), out["segments"], Path(output), cut=cut))
     return out
 
 

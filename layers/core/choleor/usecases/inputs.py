@@ -161,6 +161,7 @@ CHOREOGRAPHY = {
 }
 PICK = {"move_id": Field("move_id", required=True)}
 AUTO = {"keep_picks": Field("bool")}
+CUT = {"cut": Field("text", required=True, max_len=10)}  # which cuts exist: the choreography says
 RENDER = {
     "shape": Field("text", max_len=10)
 }  # which shapes exist is the renderer's to say (a 400 naming them)
