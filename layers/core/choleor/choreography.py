@@ -30,7 +30,6 @@ def cut_style(rec: dict) -> str:
     return rec.get("cut", "soft")
 
 
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
