@@ -6,12 +6,14 @@ import { adminKey, setAdminKey } from "./store.js";
 import { dropZone, uploadAndProcess } from "./upload.js";
 import { RangePlayer, previewButton } from "./player.js";
 import { icon } from "./icons.js";
+import { building, buildText, watchBuild } from "./build.js";
 
 export async function render(main, _params, { signal }) {
   const player = new RangePlayer();
   signal.addEventListener("abort", () => player.stop(), { once: true });
 
   const stats = h("div.stats", { "aria-live": "polite" });
+  const buildNote = h("div.message.build", { role: "status", "aria-live": "polite" });
   const keyInput = h("input#admin-key", { type: "password", autocomplete: "off", value: adminKey() });
   keyInput.addEventListener("change", () => setAdminKey(keyInput.value.trim()));
   const styleInput = h("input#source-style", { type: "text", placeholder: "e.g. salsa", list: "styles", autocomplete: "off" });
@@ -43,6 +45,7 @@ export async function render(main, _params, { signal }) {
   fill(main,
     h("h1", {}, "Move library"),
     h("p.lead", {}, "Every move Choleor suggests comes from these dance videos."),
+    buildNote,
     stats,
     form,
     h("h2", {}, "Moves by video"),
@@ -81,9 +84,13 @@ export async function render(main, _params, { signal }) {
     }
   });
 
+  let listed = -1;
   async function load() {
     const [lib, { sources }, { moves }] = await Promise.all([
       api("library", { signal }), api("sources", { signal }), api("moves", { signal })]);
+    listed = lib.sources;
+    const job = building(lib);
+    say(buildNote, job ? `${buildText(job)}. Moves become usable as each dancer is added.` : "", "info");
     fill(stats,
       h("div", {}, h("strong", {}, String(lib.sources)), "videos"),
       h("div", {}, h("strong", {}, String(lib.moves)), "moves"),
@@ -97,7 +104,8 @@ export async function render(main, _params, { signal }) {
     }
     list.removeAttribute("aria-busy");
     if (!sources.length) {
-      fill(list, h("p.empty", {}, "The library is empty. Add a dance video above."));
+      fill(list, h("p.empty", {}, job ? "The first dancers are being added. They appear here in a moment."
+        : "The library is empty. Add a dance video above."));
       return;
     }
     fill(list, ...sources.map((s) => sourceSection(s, (bySource.get(s.id) || [])
@@ -105,8 +113,9 @@ export async function render(main, _params, { signal }) {
   }
 
   function sourceSection(s, moves) {
+    const music = s.soundtrack ? `dances to “${s.soundtrack.title}” by ${s.soundtrack.author}` : null;
     const facts = [s.duration ? clock(s.duration) : null, s.tempo ? `${Math.round(s.tempo)} BPM` : null,
-      `${s.n_moves ?? moves.length} moves`].filter(Boolean).join(" · ");
+      `${s.n_moves ?? moves.length} moves`, music].filter(Boolean).join(" · ");
     return h("section.source", { "aria-labelledby": `src-${s.id}`, dataset: { sourceId: s.id } },
       h("div.source-head", {},
         h("h3", { id: `src-${s.id}` }, s.title || s.filename || s.id),
@@ -118,7 +127,7 @@ export async function render(main, _params, { signal }) {
 
   function moveCard(m, i, s) {
     const label = `Move at ${clock(m.start, true)}${m.mirrored ? ", mirrored" : ""}`;
-    const img = m.thumbnail_url ? h("img", { src: m.thumbnail_url, alt: label, class: m.mirrored ? "flip" : "" })
+    const img = m.thumbnail_url ? h("img", { src: m.thumbnail_url, alt: label, loading: "lazy", class: m.mirrored ? "flip" : "" })
       : h("span.muted", {}, "No picture");
     const video = h("video", { playsinline: true, preload: "none", hidden: true, class: m.mirrored ? "flip" : "",
       "aria-label": `${label} from ${s.title}` });
@@ -146,5 +155,11 @@ export async function render(main, _params, { signal }) {
     if (err.name === "AbortError") return null;
     fill(list, h("div.message.error", { role: "alert" }, messageOf(err)));
   }
+  // While the default library is built, show each dancer as it arrives.
+  watchBuild(signal, (lib) => {
+    const job = building(lib);
+    say(buildNote, job ? `${buildText(job)}. Moves become usable as each dancer is added.` : "", "info");
+    if (lib.sources !== listed && !player.playing) load().catch(() => {});
+  });
   return null;
 }

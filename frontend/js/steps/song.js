@@ -5,6 +5,7 @@ import { clock, fill, h, say } from "../dom.js";
 import { lastDance, danceHash } from "../store.js";
 import { dropZone, uploadAndProcess } from "../upload.js";
 import { icon } from "../icons.js";
+import { building, buildBanner, watchBuild } from "../build.js";
 
 const AUDIO_TYPES = "audio/*,.mp3,.wav,.flac,.ogg,.m4a,.aac";
 
@@ -30,6 +31,7 @@ export async function render(main, _params, { signal, go }) {
     status,
     message,
     h("h2", {}, "Or use a song that's already here"),
+    buildBanner(signal, { note: "Songs and moves appear here as they are added; suggestions get better with every dancer." }),
     list,
   );
 
@@ -60,15 +62,24 @@ export async function render(main, _params, { signal, go }) {
     }
   });
 
-  try {
-    const { songs } = await api("songs", { signal });
-    fill(list, ...(songs.length ? songs.map((s) => h("li", {},
-      h("button", { type: "button", onclick: () => go(`#/song/${encodeURIComponent(s.id)}`) },
-        h("span.title", {}, s.title || s.filename),
-        h("span.meta", {}, [s.duration ? clock(s.duration) : "", s.tempo ? `${Math.round(s.tempo)} BPM` : ""]
-          .filter(Boolean).join(" · "))))) : [h("li.muted", {}, "No songs yet. Upload one above to start.")]));
-  } catch (err) {
-    if (err.name === "AbortError") return;
-    fill(list, h("li.message.error", { role: "alert" }, messageOf(err)));
+  let shown = -1;
+  async function loadSongs(lib) {
+    try {
+      const { songs } = await api("songs", { signal });
+      if (songs.length === shown) return;
+      shown = songs.length;
+      const empty = building(lib) ? "The shipped songs are being added. They appear here in a moment."
+        : "No songs yet. Upload one above to start.";
+      fill(list, ...(songs.length ? songs.map((s) => h("li", {},
+        h("button", { type: "button", onclick: () => go(`#/song/${encodeURIComponent(s.id)}`) },
+          h("span.title", {}, s.title || s.filename),
+          h("span.meta", {}, [s.duration ? clock(s.duration) : "", s.tempo ? `${Math.round(s.tempo)} BPM` : ""]
+            .filter(Boolean).join(" · "))))) : [h("li.muted", {}, empty)]));
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      fill(list, h("li.message.error", { role: "alert" }, messageOf(err)));
+    }
   }
+  await loadSongs(null);
+  watchBuild(signal, (lib) => { if (building(lib) || shown === 0) loadSongs(lib); });
 }

@@ -27,10 +27,26 @@ def run_stats(args) -> int:
         stats = library.stats()
     if args.json:
         emit(stats)
-    else:
+        return 0
+    print(
+        f"{stats['sources']} sources, {stats['moves']} moves, {stats['duration_s']:.0f} s of dance; "
+        f"styles: {', '.join(stats['styles']) or '-'}"
+    )
+    if stats["tempo_histogram"]:
         print(
-            f"{stats['sources']} sources, {stats['moves']} moves, {stats['duration_s']:.0f} s of dance; "
-            f"styles: {', '.join(stats['styles']) or '-'}"
+            "moves by tempo: "
+            + ", ".join(f"{b['from_bpm']}-{b['to_bpm']}: {b['moves']}" for b in stats["tempo_histogram"])
+        )
+    if stats["soundtracks"]:
+        print(
+            f"{len(stats['soundtracks'])} soundtracks: "
+            + ", ".join(f"{k} x{n}" for k, n in stats["soundtracks"].items())
+        )
+    if stats["build"]:
+        b = stats["build"]
+        print(
+            f"default library built in {b['build_s']:.0f} s "
+            f"(first 100 moves after {b['first_moves_s'] or 0:.0f} s, songs after {b['songs_s']:.0f} s)"
         )
     return 0
 
@@ -41,9 +57,11 @@ def run_seed(args) -> int:
     if args.json:
         emit(out)
     else:
+        first = f"first 100 moves after {out['first_moves_s']:.0f} s, " if out["first_moves_s"] else ""
         print(
-            f"added {len(out['added'])} takes ({out['skipped']} already there) in "
-            f"{out['render_s'] + out['ingest_s']:.0f} s; library: {out['sources']} sources, {out['moves']} moves"
+            f"added {len(out['added'])} takes ({out['skipped']} already there, {len(out['rejected'])} rejected) "
+            f"in {out['build_s']:.0f} s ({first}songs after {out['songs_s']:.0f} s); "
+            f"library: {out['sources']} sources, {out['moves']} moves"
         )
     return 0
 

@@ -73,7 +73,7 @@ def _serve(sub) -> None:
     p.add_argument(
         "--no-seed",
         action="store_true",
-        help="do not build the default dance library when the library is empty",
+        help="do not build the default dance library (or add the shipped dancers it lacks)",
     )
     p.set_defaults(func=serve.run)
 
@@ -146,7 +146,11 @@ def _library(sub) -> None:
     lsub = lib.add_subparsers(dest="library_command", metavar="ACTION")
     lsub.required = True
     stats = lsub.add_parser("stats", help="how many sources and moves the library holds")
-    stats.add_argument("--json", action="store_true", help="print one JSON object to stdout")
+    stats.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object to stdout (with the tempo histogram, soundtracks, build time)",
+    )
     stats.set_defaults(func=library.run_stats)
     seed = lsub.add_parser(
         "seed",
@@ -154,7 +158,7 @@ def _library(sub) -> None:
         description="Render the shipped CMU dance takes as dance videos with music and "
         "add them through the normal ingest. Takes already added are skipped.",
     )
-    seed.add_argument("--limit", type=int, help="only the first N takes")
+    seed.add_argument("--limit", type=int, help="only the first N takes of the build order")
     seed.add_argument("--seconds", type=float, help="only the first S seconds of each take")
     seed.add_argument("--jobs", type=int, default=2, help="takes drawn in parallel (default 2)")
     seed.add_argument("--json", action="store_true", help="print one JSON object to stdout")

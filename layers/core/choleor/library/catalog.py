@@ -23,6 +23,9 @@ from ..storage import objects, records
 POINTER = "library/current.json"
 _cache: dict = {}
 _lock = threading.Lock()
+# A source's move features never change once written (move ids derive from the source id), so
+# a rebuild after each ingest reads only the new source's file, not every source again.
+_features: dict[str, list[MoveFeatures]] = {}
 
 _ARRAY_FIELDS = (
     "beats",
@@ -53,9 +56,17 @@ def save_features(source_id: str, moves: list[MoveFeatures]) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
     objects.put_bytes(features_key(source_id), buf.getvalue())
+    _features[source_id] = list(moves)
 
 
 def load_features(source_id: str) -> list[MoveFeatures]:
+    if source_id in _features:
+        return _features[source_id]
+    _features[source_id] = _read_features(source_id)
+    return _features[source_id]
+
+
+def _read_features(source_id: str) -> list[MoveFeatures]:
     with np.load(io.BytesIO(objects.get_bytes(features_key(source_id)))) as z:
         n = len(z["ids"])
         return [
@@ -134,3 +145,16 @@ def load_trajectories() -> tuple[np.ndarray, np.ndarray]:
     pointer = _cache["pointer"]
     with np.load(io.BytesIO(objects.get_bytes(pointer["trajectories_key"]))) as z:
         return z["ids"], z["trajectories"].astype(np.float32)
+
+
+def tempo_histogram(width: int = 10) -> list[dict]:
+    """Moves of the current snapshot per `width` BPM of counted tempo (mirrored twins not counted
+    again): what tempi the library can dance at its own speed."""
+    pointer = current_pointer()
+    if not pointer or not pointer.get("moves"):
+        return []
+    index = load_index()
+    tempo = index.tempo[~index.mirrored]
+    low = (np.floor(tempo / width) * width).astype(int)
+    values, counts = np.unique(low, return_counts=True)
+    return [{"from_bpm": int(v), "to_bpm": int(v) + width, "moves": int(n)} for v, n in zip(values, counts)]

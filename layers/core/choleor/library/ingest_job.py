@@ -22,7 +22,7 @@ from ..pose.estimate import save_npz
 from ..recommend.features import mirror_id
 from ..storage import objects, records
 from . import catalog, sources
-from .ingest import ingest_file, thumbnail
+from .ingest import ingest_file, thumbnails
 
 
 def store_result(source_id: str, video: Path, result, style: str) -> list[dict]:
@@ -33,12 +33,13 @@ def store_result(source_id: str, video: Path, result, style: str) -> list[dict]:
     catalog.save_features(source_id, [m.features for m in result.moves])
     summaries = []
     thumbs: dict[float, str] = {}  # frame time -> key: twins and half-time moves share one
+    pictures = thumbnails(video, [m.thumbnail_time for m in result.moves if not m.features.mirrored])
     for move in result.moves:
         f = move.features
         original_id = mirror_id(f.id) if f.mirrored else f.id
         thumb_key = thumbs.setdefault(move.thumbnail_time, f"moves/{original_id}/thumb.jpg")
         if thumb_key == f"moves/{original_id}/thumb.jpg" and not f.mirrored:
-            objects.put_bytes(thumb_key, thumbnail(video, move.thumbnail_time), "image/jpeg")
+            objects.put_bytes(thumb_key, pictures[move.thumbnail_time], "image/jpeg")
         rec = {
             "id": f.id,
             "source_id": source_id,
@@ -83,7 +84,7 @@ def ingest_job(params: dict, report) -> dict:
                 video,
                 source_id=source_id,
                 style=rec.get("style", "unknown"),
-                variant=pose_variant(),
+                variant=rec.get("pose_variant") or pose_variant(),
                 progress=report,
                 max_seconds=Limits().max_video_seconds,
             )

@@ -31,7 +31,7 @@ SOURCES = uploads.Kind(
     working="ingesting",
     max_bytes=lambda limits: limits.max_video_bytes,
     public_keys=tuple(
-        "id title filename style status created_at fps frames duration tempo n_moves job_id origin".split()
+        "id title filename style status created_at fps frames duration tempo n_moves job_id origin soundtrack".split()
     ),
     thing="dance video",
     example="salsa.mp4",
@@ -132,18 +132,28 @@ def stats() -> dict:
     # Moves counted from their sources' records (every move record is written by its source's
     # ingest, which records how many): reading the move table took a third of a second at 600 moves.
     sources = [r for r in records.scan("sources") if r.get("status") == READY]
+    soundtracks: dict[str, int] = {}  # the default library's takes: how many dance to each song
+    for s in sources:
+        if s.get("soundtrack"):
+            soundtracks[s["soundtrack"]["file"]] = soundtracks.get(s["soundtrack"]["file"], 0) + 1
     return {
         "sources": len(sources),
         "moves": sum(int(s.get("n_moves", 0)) for s in sources),
         "styles": sorted({s.get("style", "unknown") for s in sources}),
         "duration_s": round(sum(float(s.get("duration", 0)) for s in sources), 2),
+        "soundtracks": dict(sorted(soundtracks.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
 
 
 def ingest_local(
-    path: str | Path, style: str = "unknown", title: str | None = None, origin: str | None = None
+    path: str | Path,
+    style: str = "unknown",
+    title: str | None = None,
+    origin: str | None = None,
+    extra: dict | None = None,
 ) -> dict:
-    """Add a video from this machine (CLI, seeding): store it, then run the ingest job here."""
-    fields = {"style": style[:40], **({"origin": origin} if origin else {})}
+    """Add a video from this machine (CLI, seeding): store it, then run the ingest job here.
+    `extra`: more fields for the source record (the seed's take and soundtrack)."""
+    fields = {**(extra or {}), "style": style[:40], **({"origin": origin} if origin else {})}
     _, job = SOURCES.add_local(path, title, **fields)
     return job.result

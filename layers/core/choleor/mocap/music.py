@@ -7,9 +7,12 @@
    tempi (80-180 BPM); when two readings fall in range (e.g. 82 and 164) a log-normal prior
    around 125 BPM picks the nearer. The beat phase is where the speed is lowest on that grid
    (kinematic beats: moves land, stop and turn on the beat).
-2. Soundtrack: the shipped beat-annotated clip (data/beats) with the closest tempo is retimed with
-   ffmpeg's atempo (time-stretch without pitch change, gentle on drums), looped on whole bars
-   from a downbeat, and shifted so a downbeat lands on the movement's beat phase.
+2. Soundtrack: a shipped beat-annotated clip (data/beats and its batches) is retimed with
+   ffmpeg's atempo (time-stretch without pitch change, gentle on drums) to the movement tempo,
+   looped on whole bars from a downbeat, and shifted so a downbeat lands on the movement's beat
+   phase. For one take the clip needing the least retiming is used (`choose_clip`); for a set of
+   takes `assign_soundtracks` spreads them over the clips (a library of takes all danced to one
+   song would give every move the same music features).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import ffmpeg
 import numpy as np
 import soundfile
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
+from scipy.optimize import linear_sum_assignment
 
 from choleor.errors import BadInput
 
@@ -155,12 +159,45 @@ def default_beats_dir() -> Path:
 
 
 def load_clips(beats_dir: str | Path | None = None) -> list[dict]:
-    """The beat-annotated clips (annotations.json), each with its `path` added."""
+    """The beat-annotated clips (annotations.json of the directory and of each batch folder in
+    it), each with its `path` added."""
     directory = Path(beats_dir) if beats_dir else default_beats_dir()
-    clips = json.loads((directory / "annotations.json").read_text())["clips"]
-    for clip in clips:
-        clip["path"] = str(directory / clip["file"])
+    clips = []
+    for listing in [directory / "annotations.json", *sorted(directory.glob("*/annotations.json"))]:
+        for clip in json.loads(listing.read_text())["clips"]:
+            clip["path"] = str(listing.parent / clip["file"])
+            clips.append(clip)
     return clips
+
+
+def retiming(bpm: float, clip_bpm: float) -> float:
+    """How much a clip is sped up or slowed down to play at `bpm`: 0.05 = 5 %."""
+    ratio = bpm / clip_bpm
+    return max(ratio, 1.0 / ratio) - 1.0
+
+
+def assign_soundtracks(
+    tempi: dict[str, float], clips: list[dict], per_clip: int = 3, fit: float = 0.08
+) -> dict[str, dict]:
+    """Take name -> clip: every take gets a clip, to be retimed to its movement tempo.
+
+    Minimises the total retiming (log tempo ratio, five times as dear past `fit`, where
+    time-stretching starts to be heard) plus a penalty for each take a clip gets past its first
+    `per_clip`: p for the next, 2p for the one after, and so on, with p a quarter above
+    log(1 + fit). So a clip gets more than `per_clip` takes only when no other clip within `fit`
+    retiming of that take has room: moving the take there would cost less than log(1 + fit) < p,
+    and the optimum cannot be improved. One assignment problem, solved exactly, so the result
+    does not depend on the order of the takes.
+    """
+    names = sorted(tempi)
+    clip_bpm = np.array([float(c["bpm"]) for c in clips])
+    log_dist = np.abs(np.log([tempi[n] for n in names])[:, None] - np.log(clip_bpm)[None, :])
+    log_dist += 4.0 * np.maximum(0.0, log_dist - np.log1p(fit))
+    slots = len(names)  # per clip: room for every take
+    penalty = 1.25 * np.log1p(fit) * np.maximum(0, np.arange(slots) - per_clip + 1)
+    cost = (log_dist[:, :, None] + penalty[None, None, :]).reshape(len(names), -1)
+    rows, cols = linear_sum_assignment(cost)
+    return {names[r]: clips[c // slots] for r, c in zip(rows, cols)}
 
 
 def choose_clip(bpm: float, clips: list[dict], tie_key: str = "") -> dict:

@@ -33,7 +33,7 @@ from choleor.mocap.music import (
     estimate_movement_tempo,
     write_wav,
 )
-from choleor.mocap.skeleton import BodyTrack, load_body_track, resample
+from choleor.mocap.skeleton import BodyTrack, hold, load_body_track, resample
 
 MOCAP_CREDIT = (
     "The data used in this project was obtained from mocap.cs.cmu.edu. "
@@ -56,6 +56,7 @@ class RenderedTake:
     music_credit: str
     beat_times: np.ndarray = field(repr=False)
     render_seconds: float = 0.0
+    held_s: tuple[float, float] = (0.0, 0.0)  # first pose held before, last pose held after
 
     @property
     def duration_s(self) -> float:
@@ -77,8 +78,15 @@ def render_take(
     seconds: float | None = None,
     music_clip: str | None = None,
     encoder_threads: int = 0,
+    min_beats: int = 0,
+    preset: str = "veryfast",
 ) -> RenderedTake:
-    """Render a take (or its first `seconds`) to `out_mp4` and its true keypoints beside it."""
+    """Render a take (or its first `seconds`) to `out_mp4` and its true keypoints beside it.
+
+    A take shorter than `min_beats` at its movement tempo is drawn with its first pose held
+    before it (a whole number of beats, so the dance stays on the music's beat) and its last
+    pose held after it, so that a short phrase still fills one 8-beat move.
+    """
     started = time.perf_counter()
     out_mp4 = Path(out_mp4)
     out_mp4.parent.mkdir(parents=True, exist_ok=True)
@@ -89,24 +97,45 @@ def render_take(
     track = resample(capture, fps, seconds)
     if track.frame_count < 2:
         raise BadInput(f"{bvh_path}: nothing to render")
+    before, after = _holds(track.frame_count, fps, tempo.bpm, min_beats)
+    track = hold(track, before, after)
     soundtrack = build_soundtrack(
-        tempo.bpm, track.frame_count / fps, first_beat_s=tempo.first_beat_s, clip=music_clip,
-        tie_key=Path(bvh_path).name,
+        tempo.bpm, track.frame_count / fps, first_beat_s=tempo.first_beat_s + before / fps,
+        clip=music_clip, tie_key=Path(bvh_path).name,
     )  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         wav = Path(scratch) / "music.wav"
         write_wav(soundtrack, wav)
-        _encode(track, camera, wav, out_mp4, fps, encoder_threads)
+        _encode(track, camera, wav, out_mp4, fps, encoder_threads, preset)
     truth = truth_path_for(out_mp4)
     _write_truth(truth, track, camera, soundtrack, capture.source)
     return RenderedTake(
         out_mp4, truth, capture.source, float(fps), track.frame_count, width, height, tempo,
         soundtrack.clip_file, soundtrack.clip_license, soundtrack.credit(), soundtrack.beat_times,
-        time.perf_counter() - started,
+        time.perf_counter() - started, (before / fps, after / fps),
     )  # fmt: skip
 
 
-def _encode(track: BodyTrack, camera: Camera, wav: Path, out_mp4: Path, fps: int, threads: int) -> None:
+def _holds(frames: int, fps: float, bpm: float, min_beats: int) -> tuple[int, int]:
+    """Frames to hold before and after a take so that it lasts `min_beats`; the lead is whole
+    beats (about half the shortfall), the rest goes after."""
+    beat = 60.0 / bpm
+    short = min_beats * beat - frames / fps
+    if short <= 0:
+        return 0, 0
+    before = int(round(np.ceil(short / 2 / beat) * beat * fps))
+    return before, max(0, int(np.ceil(min_beats * beat * fps)) - frames - before)
+
+
+def _encode(
+    track: BodyTrack,
+    camera: Camera,
+    wav: Path,
+    out_mp4: Path,
+    fps: int,
+    threads: int,
+    preset: str = "veryfast",
+) -> None:
     video = ffmpeg.input(
         "pipe:", format="rawvideo", pix_fmt="bgr24", s=f"{camera.width}x{camera.height}", r=fps
     )
@@ -118,7 +147,7 @@ def _encode(track: BodyTrack, camera: Camera, wav: Path, out_mp4: Path, fps: int
             str(out_mp4),
             vcodec="libx264",
             pix_fmt="yuv420p",
-            preset="veryfast",
+            preset=preset,
             crf=20,
             acodec="aac",
             audio_bitrate="128k",

@@ -147,7 +147,7 @@ def body_track(motion: BvhMotion, fps: float, skip_first_frame: bool, source: st
     for name, j in index.items():
         if name in POINT:
             points[:, POINT[name]] = positions[:, j]
-    head_rotation = rotations[:, index["head"]]
+    head_rotation = _upright_head(rotations[:, index["head"]], points)
     head_joint = positions[:, index["head"]]
     centre_from_joint = head_centre_rest - rest[index["head"]]
     for name, local in FACE_POINTS.items():
@@ -189,9 +189,35 @@ def _floor_height(points: np.ndarray) -> float:
     return float(np.percentile(lowest, 20))
 
 
+#: A head whose up axis points this far against the neck is upside down: not a pose (a dancer
+#: bending back stays above -0.3), but a flipped head rotation in the conversion (salsa 60_06
+#: throughout, 60_07 from about 26 s).
+_FLIPPED_HEAD = -0.6
+
+
+def _upright_head(rotation: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Head rotations (F, 3, 3), those that are upside down replaced by the torso's: up along
+    the neck, facing where the hips and shoulders face."""
+    neck = points[:, POINT["neck"]] - points[:, POINT["chest"]]
+    neck /= np.maximum(np.linalg.norm(neck, axis=1, keepdims=True), 1e-9)
+    flipped = (rotation[:, :, 1] * neck).sum(axis=1) < _FLIPPED_HEAD
+    if not flipped.any():
+        return rotation
+    forward = _facing(points)
+    forward -= (forward * neck).sum(axis=1, keepdims=True) * neck
+    forward /= np.maximum(np.linalg.norm(forward, axis=1, keepdims=True), 1e-9)
+    upright = np.stack([np.cross(neck, forward), neck, forward], axis=-1)  # columns: left, up, forward
+    out = rotation.copy()
+    out[flipped] = upright[flipped]
+    return out
+
+
 def facing_directions(track: BodyTrack) -> np.ndarray:
     """(F, 3) unit horizontal facing of the body: forward = left x up, left from hips and shoulders."""
-    p = track.points
+    return _facing(track.points)
+
+
+def _facing(p: np.ndarray) -> np.ndarray:
     left = (p[:, POINT["left_hip"]] - p[:, POINT["right_hip"]]) + (
         p[:, POINT["left_shoulder"]] - p[:, POINT["right_shoulder"]]
     )
@@ -211,6 +237,17 @@ def resample(track: BodyTrack, fps: float, seconds: float | None = None) -> Body
     points = track.points[lower] * (1 - weight) + track.points[upper] * weight
     rotation = track.head_rotation[lower] * (1 - weight) + track.head_rotation[upper] * weight
     return replace(track, points=points, head_rotation=_orthonormalise(rotation), fps=float(fps))
+
+
+def hold(track: BodyTrack, before: int, after: int) -> BodyTrack:
+    """The take with its first pose held for `before` frames and its last for `after`: the
+    dancer waits for the music, dances, and holds the end, as in a filmed phrase."""
+    pad = ((before, after), (0, 0), (0, 0))
+    return replace(
+        track,
+        points=np.pad(track.points, pad, mode="edge"),
+        head_rotation=np.pad(track.head_rotation, pad, mode="edge"),
+    )
 
 
 def _orthonormalise(rotation: np.ndarray) -> np.ndarray:

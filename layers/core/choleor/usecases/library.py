@@ -44,10 +44,16 @@ def move(move_id: str) -> dict:
 
 
 def stats() -> dict:
-    """Counts of the library, and the default library's seeding job while there is one."""
-    from ..library import seed  # the numpy stack
+    """Counts of the library, its moves per 10 BPM, the default library's seeding job while
+    there is one, and how long the default library took to build."""
+    from ..library import catalog, seed  # the numpy stack
 
-    return {**sources.stats(), "seeding": seed.seeding_status()}
+    return {
+        **sources.stats(),
+        "tempo_histogram": catalog.tempo_histogram(),
+        "seeding": seed.seeding_status(),
+        "build": seed.build_info(),
+    }
 
 
 def ingest_file(path: str | Path, style: str = "unknown", title: str | None = None) -> dict:

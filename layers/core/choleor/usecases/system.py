@@ -162,7 +162,7 @@ def serving(
         if seed:
             from ..library import seed as default_library  # the numpy stack: only when serving
 
-            seeding = default_library.start_if_empty(path) is not None
+            seeding = default_library.start_if_incomplete(path) is not None
         yield Serving(
             root=root,
             url=url,
