@@ -95,3 +95,33 @@ def test_wrong_token_unknown_ids_and_short_intervals(api, choreo, ready_song):
         f"{api}/api/choreographies", json={"song_id": "0000000000000000", "start": 0, "end": 30}, timeout=10
     )
     assert r.status_code == 404
+
+
+def test_auto_fill_keeps_picks_on_a_small_library(api, library, ready_song):
+    """The test library has three short takes: with the person's picks kept and their footage
+    not shown again, some parts have no fresh move left. Auto-fill still fills every part
+    (showing something again) instead of failing."""
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 0, "end": 60}, timeout=10
+    )
+    assert r.status_code == 201, r.text
+    cid, tok = r.json()["id"], r.json()["token"]
+    h = {"X-Choreo-Token": tok}
+    segments = r.json()["segments"]
+    picked = {}
+    for k in (0, len(segments) // 2, len(segments) - 1):
+        first = get(api, f"/api/choreographies/{cid}/segments/{k}/candidates", tok).json()["candidates"]
+        r = requests.put(
+            f"{api}/api/choreographies/{cid}/segments/{k}",
+            json={"move_id": first[0]["move_id"]},
+            headers=h,
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+        picked[k] = first[0]["move_id"]
+    r = requests.post(
+        f"{api}/api/choreographies/{cid}/auto", json={"keep_picks": True}, headers=h, timeout=60
+    )
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["complete"] and all(done["segments"][k]["move_id"] == m for k, m in picked.items())

@@ -224,3 +224,22 @@ def test_a_library_smaller_than_the_interval_still_gets_a_plan():
     ]
     picks = auto_choreograph(index, segs, max_repairs=1)
     assert len(picks) == 4 and set(picks) <= {0, 1}
+
+
+def test_a_small_library_with_fixed_picks_still_gets_a_plan():
+    """Two moves of one video, one of them the person's pick: the other overlaps nothing
+    picked, but with the fixed pick's footage banned elsewhere a later segment may be left
+    with no move at all. Auto-fill then dances something again instead of failing."""
+    moves = [
+        simple_move("A", "v", music=np.arange(8.0)),
+        simple_move("B", "v", music=np.arange(8.0)[::-1], at=4.0),
+    ]
+    index = ix.build_index(moves, "t")
+    segs = [
+        SegmentFeatures(k, np.arange(9) * 0.5 + 4 * k, np.arange(8.0), np.linspace(0.2, 0.8, 8))
+        for k in range(4)
+    ]
+    for fixed in ({0: 0}, {1: 1}, {0: 0, 3: 1}):
+        picks = auto_choreograph(index, segs, fixed=fixed)
+        assert len(picks) == 4 and set(picks) <= {0, 1}
+        assert all(picks[t] == row for t, row in fixed.items())

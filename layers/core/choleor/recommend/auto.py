@@ -130,11 +130,14 @@ def viterbi(
 
 
 def _top(cost: np.ndarray, size: int, banned: set[int]) -> np.ndarray:
-    """The `size` lowest-cost rows not in `banned`, best first."""
-    size = min(len(cost), size + len(banned))
-    top = np.argpartition(cost, size - 1)[:size]
+    """The `size` lowest-cost rows not in `banned`, best first. When `banned` holds every row
+    (a library with less footage than the interval needs), the best rows regardless: some
+    footage must then come back, and a plan that repeats beats no plan."""
+    wanted = min(len(cost), size + len(banned))
+    top = np.argpartition(cost, wanted - 1)[:wanted]
     top = top[np.argsort(cost[top], kind="stable")]
-    return np.array([r for r in top.tolist() if r not in banned][: size - len(banned)], dtype=np.int64)
+    kept = [r for r in top.tolist() if r not in banned][:size]
+    return np.array(kept if kept else top[:size].tolist(), dtype=np.int64)
 
 
 def _short_lists(
