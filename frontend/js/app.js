@@ -8,6 +8,8 @@ import * as interval from "./steps/interval.js";
 import * as moves from "./steps/moves.js";
 import * as result from "./steps/result.js";
 import * as library from "./library.js";
+import * as cues from "./cues.js";
+import * as watch from "./watch.js";
 
 const main = document.getElementById("view");
 const steps = document.getElementById("steps");
@@ -20,6 +22,12 @@ const ROUTES = [
   [/^#\/dance\/([^/]+)\/([^/]+)\/moves(?:\/(\d+))?\/?$/, "moves", moves,
     (m) => ({ id: m[1], token: m[2], k: m[3] === undefined ? null : Number(m[3]) })],
   [/^#\/dance\/([^/]+)\/([^/]+)\/video\/?$/, "result", result, (m) => ({ id: m[1], token: m[2] })],
+  [/^#\/dance\/([^/]+)\/([^/]+)\/cues\/?$/, "cues", cues,
+    (m) => ({ id: m[1], token: m[2], back: `#/dance/${m[1]}/${m[2]}/video` })],
+  // a read-only link (its own token): watch and practise, print the cue sheet
+  [/^#\/watch\/([^/]+)\/([^/]+)\/?$/, "watch", watch, (m) => ({ id: m[1], token: m[2] })],
+  [/^#\/watch\/([^/]+)\/([^/]+)\/cues\/?$/, "cues", cues,
+    (m) => ({ id: m[1], token: m[2], back: `#/watch/${m[1]}/${m[2]}` })],
   // a link with the id only: the token is looked up in this browser's memory
   [/^#\/dance\/([^/]+)\/?$/, "moves", moves, (m) => ({ id: m[1], token: null, k: null })],
   [/^#\/library\/?$/, "library", library, () => ({})],

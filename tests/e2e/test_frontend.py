@@ -411,12 +411,21 @@ def test_every_page_loads_with_a_clean_console(make_page, serve, analysed_song):
         timeout=30,
     ).json()
     dance = f"/#/dance/{made['id']}/{made['token']}"
+    shared = requests.post(
+        f"{serve}/api/choreographies/{made['id']}/share",
+        headers={"X-Choreo-Token": made["token"]},
+        timeout=30,
+    ).json()
+    watch = f"/#/watch/{made['id']}/{shared['share_token']}"
     for route, ready in [
         ("/", ".songs"),
         ("/#/library", "section.source"),
         (f"/#/song/{analysed_song['id']}", "canvas"),
         (f"{dance}/moves/0", "ul.cards li.card .bar span"),
         (f"{dance}/video", "main h1"),
+        (f"{dance}/cues", "#cues-table"),
+        (watch, ".takeaway"),
+        (f"{watch}/cues", "#cues-table"),
         ("/#/nowhere", ".songs"),
     ]:
         page.goto(route)

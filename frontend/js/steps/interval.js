@@ -74,6 +74,11 @@ export async function render(main, { songId }, { signal, go }) {
   const message = h("div.message");
   const playBtn = h("button", { type: "button", "aria-pressed": "false" }, "▶ Play this part");
   const nextBtn = h("button.primary", { type: "button" }, "Next: choose moves →");
+  // the analysis's suggestion: the strongest 32 or 64 beats (a chorus or a drop), one click selects it
+  const tip = analysis.suggested;
+  const suggestBtn = tip && h("button#suggested-part", {
+    type: "button", title: "The part that comes back most and hits hardest: usually the chorus or the drop",
+  }, `★ Suggested: ${clock(tip.start)} – ${clock(tip.end)} (${tip.beats} beats)`);
 
   fill(main,
     h("h1", {}, "Choose the part to dance"),
@@ -90,7 +95,7 @@ export async function render(main, { songId }, { signal, go }) {
       h("div", {}, h("dt", {}, "Length"), facts.length),
       h("div", {}, h("dt", {}, "From – to"), facts.span),
       h("div", {}, h("dt", {}, "Tempo"), h("dd", {}, `${Math.round(analysis.tempo || song.tempo || 0)} BPM`))),
-    h("div.actions", {}, playBtn, h("span.spacer"), nextBtn),
+    h("div.actions", {}, suggestBtn, playBtn, h("span.spacer"), nextBtn),
     message,
   );
 
@@ -105,6 +110,10 @@ export async function render(main, { songId }, { signal, go }) {
   };
   const wave = new Waveform(wrap, analysis, { a: 0, b: Math.min(3, segments.length - 1), onChange: show });
   show(wave.range);
+
+  suggestBtn?.addEventListener("click", () => {
+    wave.setRange(tip.first_segment, tip.first_segment + tip.segments - 1);
+  });
 
   let audioUrl = null;
   const stopPlaying = () => player.stop();

@@ -2,7 +2,10 @@
 // download, and show the link that reopens this choreography.
 import { api, messageOf, pollJob } from "../api.js";
 import { clock, errorBox, fill, h, progressBar, say } from "../dom.js";
+import { practicePlayer } from "../practice.js";
+import { sequencePreview } from "../sequence.js";
 import { danceHash, danceLink, rememberDance } from "../store.js";
+import { takeaway } from "../takeaway.js";
 
 export async function render(main, { id, token }, { signal }) {
   if (!token) {
@@ -54,14 +57,19 @@ export async function render(main, { id, token }, { signal }) {
 
   async function showVideo() {
     const { url, download_url: downloadUrl } = await api(`${base}/video`, { token, signal });
-    const video = h("video.player", { controls: true, playsinline: true, preload: "metadata", src: url,
-      "aria-label": "Your dance video" });
+    const practice = practicePlayer({ videoUrl: url, choreo, signal });
     fill(stage,
-      video,
+      practice.el,
       h("div.actions", {},
         h("a.button.primary#download", { href: downloadUrl || url, download: "choleor-dance.mp4" }, "⬇ Download video"),
-        h("button", { type: "button", onclick: () => startRender(true) }, "Make it again")));
+        h("button", { type: "button", onclick: () => startRender(true) }, "Make it again")),
+      takeaway({ id, token, choreo, access: "edit", cuesHash: danceHash(id, token, "cues"), signal }));
   }
+
+  // before (and while) the video is made: the moves back to back in the browser
+  const audioUrl = async () => (await api(`songs/${encodeURIComponent(choreo.song_id)}/audio`, { signal })).url;
+  const preview = sequencePreview({ choreo, audioUrl, signal });
+  stage.after(preview.el);
 
   async function follow(jobId, progress = 0, text = "") {
     const bar = progressBar("Making your video");
