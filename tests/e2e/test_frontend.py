@@ -237,6 +237,13 @@ def test_going_back_and_changing_a_pick(make_page, serve, analysed_song, shots):
     after = get_choreo(serve, cid, token)
     assert after["segments"][0]["move_id"] == other
     assert after["segments"][1]["move_id"] == before["segments"][1]["move_id"]  # later picks stay
+    # part 2's pick is still listed; the message that it left the six shows exactly when it did
+    kept = page.locator(f'li.card.picked[data-move-id="{after["segments"][1]["move_id"]}"]')
+    assert kept.count() == 1
+    fell_out = kept.get_attribute("data-kind") == "picked"
+    assert page.locator("#fell-out").count() == int(fell_out)
+    if fell_out:
+        assert "the move before it changed" in page.locator("#fell-out").inner_text()
     shots(page, "05-changed-pick")
 
     # the previous button and the hash both move between parts; clearing a pick works too
@@ -247,6 +254,31 @@ def test_going_back_and_changing_a_pick(make_page, serve, analysed_song, shots):
     page.get_by_role("button", name="Clear this pick").click()
     page.locator("#moves-message").filter(has_text="Cleared").wait_for()
     assert get_choreo(serve, cid, token)["segments"][0]["move_id"] is None
+
+
+def test_after_auto_fill_every_part_lists_its_pick(make_page, serve, analysed_song, shots):
+    """Candidates and auto-fill agree: every part's list holds the move picked for it, marked as
+    the person's or Choleor's, and the 'no longer among the top six' message never shows for a
+    pick that was not in them."""
+    page, _ = make_page()
+    cid, token = start_choreography(page, serve, analysed_song)
+    cards = wait_cards(page, 1)
+    cards.nth(1).get_by_role("button", name=re.compile("^Pick")).click()
+    wait_cards(page, 2)
+    page.get_by_role("button", name=re.compile("Fill the rest for me")).click()
+    page.locator("#moves-message").filter(has_text="Choleor picked").wait_for()
+    choreo = get_choreo(serve, cid, token)
+    assert choreo["complete"] and [s["picked_by"] for s in choreo["segments"]][:1] == ["you"]
+    assert all(s["picked_by"] == "choleor" for s in choreo["segments"][1:])
+    for k, seg in enumerate(choreo["segments"]):
+        page.locator(".strip button").nth(k).click()
+        wait_cards(page, k + 1)
+        picked = page.locator(f'li.card.picked[data-move-id="{seg["move_id"]}"]')
+        assert picked.count() == 1, f"part {k + 1}: its pick is not in the list"
+        assert ("Your pick" if k == 0 else "Choleor's pick") in picked.locator(".whose").text_content()
+        assert page.locator("#fell-out").count() == 0, f"part {k + 1}: false 'no longer among the top six'"
+        if k == 1:
+            shots(page, "06-auto-fill-pick-listed")
 
 
 def test_a_link_reopens_the_choreography(make_page, serve, analysed_song, shots):

@@ -67,6 +67,17 @@ def test_the_flow_candidates_pick_go_back_and_auto(api, choreo):
     assert done["complete"] and done["segments"][0]["move_id"] == first[1]["move_id"]
     assert all(s["move"]["thumbnail_url"] for s in done["segments"])
     assert get(api, f"/api/choreographies/{cid}", tok).json()["complete"]
+    assert [s["picked_by"] for s in done["segments"]] == ["you"] + ["choleor"] * (len(done["segments"]) - 1)
+    # Every part lists its pick, marked; auto-fill's picks are among the six wherever the page
+    # shows them, and never said to have "fallen out" of them.
+    for k, seg in enumerate(done["segments"]):
+        answer = get(api, f"/api/choreographies/{cid}/segments/{k}/candidates", tok).json()
+        listed = [c for c in answer["candidates"] if c["move_id"] == seg["move_id"]]
+        assert len(listed) == 1, k
+        pick = answer["pick"]
+        assert pick["move_id"] == seg["move_id"] and pick["picked_by"] == seg["picked_by"]
+        assert pick["in_top"] == (listed[0]["kind"] != "picked")
+        assert pick["fell_out"] is None
 
     r = requests.delete(f"{api}/api/choreographies/{cid}/segments/2", headers=h, timeout=10)
     assert r.json()["segments"][2]["move_id"] is None and not r.json()["complete"]
@@ -125,3 +136,50 @@ def test_auto_fill_keeps_picks_on_a_small_library(api, library, ready_song):
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["complete"] and all(done["segments"][k]["move_id"] == m for k, m in picked.items())
+
+
+def test_the_fell_out_message_is_said_only_when_true(api, library, ready_song):
+    """A pick made from the six, whose previous part then changes, says why it left them (if it
+    did); a pick that was never among the six is listed but never said to have fallen out."""
+    r = requests.post(
+        f"{api}/api/choreographies", json={"song_id": ready_song, "start": 5, "end": 30}, timeout=10
+    )
+    cid, tok = r.json()["id"], r.json()["token"]
+    h = {"X-Choreo-Token": tok}
+
+    def six(k):
+        return get(api, f"/api/choreographies/{cid}/segments/{k}/candidates", tok).json()
+
+    def put(k, move_id):
+        r = requests.put(
+            f"{api}/api/choreographies/{cid}/segments/{k}", json={"move_id": move_id}, headers=h, timeout=10
+        )
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    first = six(0)["candidates"]
+    put(0, first[0]["move_id"])
+    second = six(1)
+    assert second["pick"] is None
+    put(1, second["candidates"][0]["move_id"])
+    assert six(1)["pick"] == {
+        "move_id": second["candidates"][0]["move_id"],
+        "picked_by": "you",
+        "in_top": True,
+        "fell_out": None,
+    }
+    put(0, first[1]["move_id"])  # the move before part 2 changes
+    now = six(1)
+    listed = [c for c in now["candidates"] if c["move_id"] == second["candidates"][0]["move_id"]]
+    assert len(listed) == 1
+    if now["pick"]["in_top"]:
+        assert now["pick"]["fell_out"] is None and listed[0]["kind"] != "picked"
+    else:
+        assert now["pick"]["fell_out"] == "the move before it changed" and listed[0]["kind"] == "picked"
+    # a move that was not among part 3's six: listed there as its pick, never "fallen out"
+    shown = {c["move_id"] for c in six(2)["candidates"]}
+    elsewhere = next(c["move_id"] for c in first if c["move_id"] not in shown)
+    put(2, elsewhere)
+    third = six(2)
+    assert third["pick"]["fell_out"] is None and not third["pick"]["in_top"]
+    assert [c["kind"] for c in third["candidates"] if c["move_id"] == elsewhere] == ["picked"]

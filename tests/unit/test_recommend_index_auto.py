@@ -11,11 +11,13 @@ from choleor.recommend.auto import (
     auto_choreograph,
     greedy_choreograph,
     late_repeats,
+    plan,
     sequence_cost,
     viterbi,
 )
 from choleor.recommend.features import SegmentFeatures
 from choleor.recommend.rank import candidates
+from choleor.recommend.repeats import music_repeats
 from tests.synthetic_library import BASE_POSE, library, make_world, simple_move, song
 
 
@@ -243,3 +245,17 @@ def test_a_small_library_with_fixed_picks_still_gets_a_plan():
         picks = auto_choreograph(index, segs, fixed=fixed)
         assert len(picks) == 4 and set(picks) <= {0, 1}
         assert all(picks[t] == row for t, row in fixed.items())
+
+
+def test_auto_fill_picks_from_the_six_each_part_shows():
+    """After auto-fill, each part's page shows six candidates (given the picks before it);
+    auto-fill's pick is one of them wherever one fits, as it does on this library."""
+    rng = np.random.default_rng(21)
+    world = make_world(rng, dim=24)
+    index = ix.build_index(library(rng, world, sources=30, pieces=8), "v")
+    for seed in range(3):
+        segments = song(np.random.default_rng(100 + seed), world, 8)
+        result = plan(index, segments)
+        outside = [t for t, (p, shown) in enumerate(zip(result.picks, result.shown)) if p not in shown]
+        assert outside == [], f"song {seed}: parts {outside} were filled with a move not shown there"
+        assert late_repeats(index, result.picks, repeats=music_repeats(index, segments)) == {}

@@ -181,3 +181,17 @@ def test_fast_paths_match_their_definitions():
     stretch = tempo_stretch(index, _segment(120.0).beats)
     rate = 120.0 / 97.0
     assert np.allclose(stretch, rate - 1, atol=1e-5)
+
+
+def test_the_current_pick_is_always_in_the_answer():
+    """A part's list shows what the part holds: its pick is appended, marked, when it is not
+    among the six; when it is, the six stay as they are."""
+    rng = np.random.default_rng(6)
+    index = build_index(_filler(rng, 40), "t")
+    out = candidates(index, _segment())
+    keep = next(r for r in range(len(index)) if r not in {c.index for c in out})
+    with_pick = candidates(index, _segment(), keep=keep)
+    assert [c.id for c in with_pick[:6]] == [c.id for c in out]
+    assert with_pick[-1].index == keep and with_pick[-1].kind == "picked" and len(with_pick) == 7
+    inside = candidates(index, _segment(), keep=out[2].index)
+    assert [c.id for c in inside] == [c.id for c in out] and inside[2].kind == "ranked"

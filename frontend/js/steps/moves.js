@@ -111,7 +111,7 @@ export async function render(main, params, { signal, go }) {
       const answer = cache.get(k) || await api(`${base}/segments/${k}/candidates`, { token, signal: ctl.signal });
       cache.set(k, answer);
       if (ctl !== loadCtl) return;
-      drawCards(answer.candidates);
+      drawCards(answer.candidates, answer.pick);
     } catch (err) {
       if (err.name === "AbortError") return;
       fill(cards);
@@ -121,11 +121,12 @@ export async function render(main, params, { signal, go }) {
     }
   }
 
-  function drawCards(candidates) {
+  function drawCards(candidates, pick) {
     const seg = choreo.segments[k];
-    if (seg.move_id && !candidates.some((c) => c.move_id === seg.move_id) && seg.move) {
-      fill(yourPick, h("div.message.info", {},
-        "Your pick for this part is no longer among the top six (an earlier pick changed). It stays until you choose another."));
+    if (pick?.fell_out) {
+      fill(yourPick, h("div.message.info", { id: "fell-out" },
+        `Your pick for this part is no longer among the top six: ${pick.fell_out}. `
+        + "It is listed last, and stays until you choose another."));
     }
     if (!candidates.length) {
       fill(cards, h("li.empty", {}, "No moves in the library fit this part yet. Add dance videos in the Move library."));
@@ -136,12 +137,13 @@ export async function render(main, params, { signal, go }) {
 
   function card(c, i, seg) {
     const picked = seg.move_id === c.move_id;
+    const whose = picked ? (seg.picked_by === "choleor" ? "Choleor's pick" : "Your pick") : null;
     const img = thumb(c, `Move from ${c.source_title}${c.mirrored ? ", mirrored" : ""}`)
       || h("span.muted", {}, "No picture");
     const video = h("video", { muted: true, playsinline: true, preload: "none", class: c.preview?.mirrored ? "flip" : "", hidden: true,
       "aria-label": `Preview of the move from ${c.source_title}` });
     const media = h("div.media", {}, img, video,
-      h("span.rank", {}, i === 0 ? "Best match" : `#${i + 1}`),
+      h("span.rank", {}, c.kind === "picked" ? whose : i === 0 ? "Best match" : `#${i + 1}`),
       c.mirrored && h("span.mirror-tag", {}, "Mirrored"),
       c.counting === 2 && h("span.half-tag", { title: "16 beats of dance counted in half time" }, "Half time"));
     const pct = Math.round((c.score || 0) * 100);
@@ -157,12 +159,13 @@ export async function render(main, params, { signal, go }) {
     });
     const pickBtn = h(picked ? "button.primary" : "button", {
       type: "button", "aria-pressed": picked ? "true" : "false",
-      "aria-label": picked ? `Picked: move ${i + 1} for part ${k + 1}` : `Pick move ${i + 1} for part ${k + 1}`,
-    }, picked ? "✓ Picked" : "Pick");
+      "aria-label": picked ? `${whose}: move ${i + 1} for part ${k + 1}` : `Pick move ${i + 1} for part ${k + 1}`,
+    }, picked ? `✓ ${whose}` : "Pick");
     pickBtn.addEventListener("click", () => { if (!picked) pick(c, pickBtn); });
-    return h("li.card", { class: picked ? "picked" : "", dataset: { moveId: c.move_id } },
+    return h("li.card", { class: picked ? "picked" : "", dataset: { moveId: c.move_id, kind: c.kind } },
       media,
       h("div.body", {},
+        whose && h("p.whose", {}, whose),
         h("p.reason", {}, capital(c.reason)),
         h("p.who", {}, `from ${c.source_title}${c.style ? ` · ${c.style}` : ""}`),
         h("div.score", { title: `Match ${pct}%` }, h("span", {}, `Match ${pct}%`),

@@ -102,6 +102,7 @@ def view_record(rec: dict) -> dict:
     # (records drop None attributes, so an unpicked segment has no move_id at all)
     segs = [
         {k: s.get(k) for k in ("index", "start", "end", "beats", "move_id")}
+        | {"picked_by": (s.get("picked_by") or "you") if s.get("move_id") else None}
         | {"move": _move_summary(s.get("move_id"))}
         for s in rec["segments"]
     ]
@@ -204,21 +205,37 @@ def set_cut(choreo_id: str, token: str | None, cut: str) -> dict:
     return view_record(after)
 
 
-def pick(choreo_id: str, token: str | None, k: int, move_id: str | None) -> dict:
-    """Set (or clear, with None) the move of segment k; returns the choreography after the change."""
+def pick(choreo_id: str, token: str | None, k: int, move_id: str | None, context: dict | None = None) -> dict:
+    """Set (or clear, with None) the person's move for segment k; returns the choreography after
+    the change. `context`: what it was picked against (`suggestions.pick_context`), so a later
+    view can say truly whether, and why, it left the six shown."""
     rec = load(choreo_id, token)
     seg = segment(rec, k)
     if move_id is not None:
         if not isinstance(move_id, str) or records.get("moves", {"id": move_id}) is None:
             raise BadInput(f"no move {move_id!r} in the library")
-    path = f"#s[{seg['index']}].#m"
-    names = {"#s": "segments", "#m": "move_id", "#v": "version", "#u": "updated_at", "#id": "id"}
+    at = f"#s[{seg['index']}]"
+    names = {
+        "#s": "segments",
+        "#m": "move_id",
+        "#b": "picked_by",
+        "#w": "picked_with",
+        "#v": "version",
+        "#u": "updated_at",
+        "#id": "id",
+    }
     values = {":one": 1, ":now": time.time()}
     if move_id is None:
-        expression = f"REMOVE {path} SET #u = :now ADD #v :one"
+        expression = f"REMOVE {at}.#m, {at}.#b, {at}.#w SET #u = :now ADD #v :one"
     else:
-        expression = f"SET {path} = :m, #u = :now ADD #v :one"
-        values[":m"] = move_id
+        expression = f"SET {at}.#m = :m, {at}.#b = :b, #u = :now"
+        values |= {":m": move_id, ":b": "you"}
+        if context:
+            expression += f", {at}.#w = :w"
+            values[":w"] = context
+        else:
+            expression += f" REMOVE {at}.#w"
+        expression += " ADD #v :one"
     try:
         after = records.update_expression(
             "choreographies",

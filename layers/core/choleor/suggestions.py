@@ -48,25 +48,84 @@ def _picked_rows(rec: dict, rows: dict[str, int]) -> list[int | None]:
     return [rows.get(s["move_id"]) if s.get("move_id") else None for s in rec["segments"]]
 
 
-def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
-    rec = choreography.load(choreo_id, token)
-    seg = choreography.segment(rec, k)
-    k = seg["index"]
+def _ranked(rec: dict, k: int, n: int = 6):
+    """(index, picked rows, the candidates of segment k, as its page shows them, with the
+    segment's current pick always among them)."""
     index = catalog.load_index()
     rows = _rows(index)
     feats = segment_features(rec)
     picked = _picked_rows(rec, rows)
     repeats = music_repeats(index, feats)
     prev = picked[k - 1] if k > 0 else None
-    history = [r for j, r in enumerate(picked[:k]) if r is not None]
+    history = [r for r in picked[:k] if r is not None]
     repeat_of = picked[repeats[k]] if k in repeats and picked[repeats[k]] is not None else None
-    found = rank.candidates(index, feats[k], prev=prev, history=history, repeats_of=repeat_of, k=n)
+    found = rank.candidates(
+        index, feats[k], prev=prev, history=history, repeats_of=repeat_of, k=n, keep=picked[k]
+    )
+    return index, picked, found
+
+
+def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
+    rec = choreography.load(choreo_id, token)
+    seg = choreography.segment(rec, k)
+    k = seg["index"]
+    index, _, found = _ranked(rec, k, n)
     moves = records.get_many("moves", [c.id for c in found])
     sources = records.get_many("sources", [m["source_id"] for m in moves.values()])
     return {
         "segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
         "candidates": [_candidate_view(c, seg, moves, sources) for c in found],
+        "pick": _pick_view(rec, k, index, found),
     }
+
+
+def _pick_view(rec: dict, k: int, index: rindex.LibraryIndex, found: list[rank.Candidate]) -> dict | None:
+    """Who picked segment k's move (the person or auto-fill), whether it is among the six, and,
+    only where it is true, why a person's pick is no longer among them."""
+    seg = rec["segments"][k]
+    if not seg.get("move_id"):
+        return None
+    by = seg.get("picked_by") or "you"
+    in_top = any(c.id == seg["move_id"] and c.kind != "picked" for c in found)
+    fell_out = _fell_out(rec, k, index) if by == "you" and not in_top else None
+    return {"move_id": seg["move_id"], "picked_by": by, "in_top": in_top, "fell_out": fell_out}
+
+
+def _earlier(rec: dict, k: int) -> list[str]:
+    return [s.get("move_id") or "-" for s in rec["segments"][:k]]
+
+
+def pick_context(choreo_id: str, token: str | None, k, move_id: str | None) -> dict | None:
+    """What a pick for segment k is made against: the earlier picks, the library's version, and
+    whether the move is among the six shown now."""
+    if move_id is None:
+        return None
+    rec = choreography.load(choreo_id, token)
+    k = choreography.segment(rec, k)["index"]
+    context = {"earlier": _earlier(rec, k), "library": "-", "shown": False}
+    try:
+        index, _, found = _ranked(rec, k)
+    except Conflict:  # no library yet, or the song changed: nothing was shown
+        return context
+    context["library"] = index.version
+    context["shown"] = any(c.id == move_id and c.kind != "picked" for c in found)
+    return context
+
+
+def _fell_out(rec: dict, k: int, index: rindex.LibraryIndex) -> str | None:
+    """Why the person's pick for segment k is no longer among the six shown, or None when it
+    was not among them when picked (then nothing fell out, and nothing is said)."""
+    context = rec["segments"][k].get("picked_with") or {}
+    if not context.get("shown"):
+        return None
+    before, now = list(context.get("earlier") or []), _earlier(rec, k)
+    if k > 0 and before[-1:] != now[-1:]:
+        return "the move before it changed"
+    if before != now:
+        return "an earlier pick changed"
+    if context.get("library") != index.version:
+        return "new moves were added to the library"
+    return None
 
 
 def _candidate_view(c: rank.Candidate, seg: dict, moves: dict, sources: dict) -> dict:
@@ -112,6 +171,14 @@ def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dic
         picked = _picked_rows(rec, rows)
         fixed = {k: r for k, r in enumerate(picked) if r is not None} if keep_picks else {}
         path = auto.auto_choreograph(index, feats, fixed=fixed, repeats=music_repeats(index, feats))
-        return [{**s, "move_id": str(index.ids[row])} for s, row in zip(rec["segments"], path)]
+        return [
+            s if k in fixed else _by_choleor(s, str(index.ids[row]))
+            for k, (s, row) in enumerate(zip(rec["segments"], path))
+        ]
 
     return choreography.change_all(choreo_id, token, compute)
+
+
+def _by_choleor(seg: dict, move_id: str) -> dict:
+    out = {key: v for key, v in seg.items() if key != "picked_with"}
+    return out | {"move_id": move_id, "picked_by": "choleor"}

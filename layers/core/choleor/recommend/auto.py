@@ -40,6 +40,8 @@ JUMP_COST = 16.0
 #: Cost saved by dancing a segment's earlier pick again where its music repeats (ChoreoMaster's
 #: structure term): the dance takes the song's form, and the second time costs no new material.
 ECHO_BONUS = 2.5
+#: How many candidates a part shows; auto-fill picks one of them wherever one fits.
+SHOWN = 6
 
 
 def unary_cost(
@@ -282,7 +284,75 @@ def auto_choreograph(
             break
         for t, rows in late.items():
             banned[t].update(rows)
-    return best[1] if best[1] else _resolve(index, echoed, costs, fixed, repeats, pair)
+    path = best[1] if best[1] else _resolve(index, echoed, costs, fixed, repeats, pair)
+    return within_shown(index, segments, path, costs, fixed, repeats, pair, weights, max_run)
+
+
+def _run_at(index: LibraryIndex, path: Sequence[int], t: int) -> int:
+    """Length of the run of one source that includes segment t."""
+    src = index.source[path[t]]
+    a = t
+    while a > 0 and index.source[path[a - 1]] == src:
+        a -= 1
+    b = t
+    while b + 1 < len(path) and index.source[path[b + 1]] == src:
+        b += 1
+    return b - a + 1
+
+
+def within_shown(
+    index: LibraryIndex,
+    segments: Sequence[SegmentFeatures],
+    path: Sequence[int],
+    costs: Sequence[np.ndarray],
+    fixed: Mapping[int, int],
+    repeats: Mapping[int, int],
+    pair: Mapping,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    max_run: int = MAX_RUN,
+    k: int = SHOWN,
+) -> list[int]:
+    """The path with each pick that is not among the k candidates its part shows replaced by
+    the one of those k that costs least where it stands (its unary cost, both cuts, the echo
+    bonus), left to right, so the page and auto-fill agree.
+
+    The k shown for a part depend on the picks before it (`candidates`, as the page asks for
+    them), so the parts are settled in order. A candidate fits when it shows no footage shown
+    elsewhere (`late_repeats`) and makes no run of one source past `max_run`; when none fits,
+    the search's pick stays (the page then lists it as the part's pick).
+    """
+    path = list(path)
+    for t, seg in enumerate(segments):
+        if t in fixed:
+            continue
+        s = repeats.get(t)
+        shown = candidates(
+            index,
+            seg,
+            prev=path[t - 1] if t else None,
+            history=path[:t],
+            repeats_of=path[s] if s is not None else None,
+            k=k,
+            weights=weights,
+        )
+        rows = np.array([c.index for c in shown], dtype=np.int64)
+        if path[t] in rows or not len(rows):
+            continue
+        cost = costs[t][rows].astype(np.float64)
+        if t > 0:
+            cost += pair_cost(index, np.array(path[t - 1 : t]), rows, **pair, repeat_free=s == t - 1)[0]
+        if t + 1 < len(path):
+            free = repeats.get(t + 1) == t
+            cost += pair_cost(index, rows, np.array(path[t + 1 : t + 2]), **pair, repeat_free=free)[:, 0]
+        if s is not None:
+            cost -= ECHO_BONUS * np.isin(rows, [path[s], int(index.twin[path[s]])])
+        limit = max(max_run, _run_at(index, path, t))
+        for i in np.argsort(cost, kind="stable"):
+            trial = path[:t] + [int(rows[i])] + path[t + 1 :]
+            if not late_repeats(index, trial, fixed, repeats) and _run_at(index, trial, t) <= limit:
+                path = trial
+                break
+    return path
 
 
 def _path_coster(index: LibraryIndex, costs: Sequence[np.ndarray], pair: Mapping):
@@ -412,10 +482,21 @@ def sequence_cost(
 
 def plan(index: LibraryIndex, segments: Sequence[SegmentFeatures], rng=None, k: int = 6, m: int = 30) -> Plan:
     """Our method end to end, as the product runs it: the automatic picks (free repeats where
-    the music repeats), and the six shown along that path."""
-    picks = auto_choreograph(index, segments, m=m, repeats=music_repeats(index, segments))
+    the music repeats), and the six each part's page shows along that path."""
+    repeats = music_repeats(index, segments)
+    picks = auto_choreograph(index, segments, m=m, repeats=repeats)
     shown = [
-        [c.index for c in candidates(index, seg, prev=picks[t - 1] if t else None, history=picks[:t], k=k)]
+        [
+            c.index
+            for c in candidates(
+                index,
+                seg,
+                prev=picks[t - 1] if t else None,
+                history=picks[:t],
+                repeats_of=picks[repeats[t]] if t in repeats else None,
+                k=k,
+            )
+        ]
         for t, seg in enumerate(segments)
     ]
     return Plan(picks=picks, shown=shown)

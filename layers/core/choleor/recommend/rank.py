@@ -32,7 +32,9 @@ class Candidate:
     score: float  # weighted mean of the component scores, 0..1
     scores: dict[str, float] = field(default_factory=dict)  # component -> 0..1
     reason: str = ""
-    kind: str = "ranked"  # "ranked", "repeat" (your earlier pick) or "mirror" (its twin)
+    #: "ranked", "repeat" (your earlier pick), "mirror" (its twin), or "picked" (the segment's
+    #: current pick, listed after the k when it is not among them)
+    kind: str = "ranked"
 
 
 def component_scores(
@@ -115,6 +117,7 @@ def candidates(
     repeats_of: int | None = None,
     k: int = 6,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    keep: int | None = None,
 ) -> list[Candidate]:
     """The k best moves for `segment`, best first.
 
@@ -123,6 +126,8 @@ def candidates(
     offered again...
     repeats_of: ...unless this segment's music repeats an earlier one: then that earlier pick
     and its mirror are offered (they may share a source; everything else is one per source).
+    keep: the segment's current pick: always in the answer, appended as kind "picked" when it
+    is not among the k (so a person always sees what the part holds).
     """
     comps = component_scores(index, segment, prev)
     total = combine(comps, dict(weights))
@@ -137,10 +142,16 @@ def candidates(
         masked, index.source, k - len(offered), avoid_sources=[index.source[r] for r in offered]
     )
     rows.sort(key=lambda r: -float(total[r]))
+    extra = int(keep) if keep is not None and int(keep) not in rows else None
+    if extra is not None:
+        rows.append(extra)
     stretch = tempo_stretch(index, segment.beats, np.asarray(rows, dtype=np.int64))
     out = []
     for j, row in enumerate(rows):
-        kind = "ranked" if row not in offered else ("repeat" if row == offered[0] else "mirror")
+        if row in offered:
+            kind = "repeat" if row == offered[0] else "mirror"
+        else:
+            kind = "picked" if row == extra else "ranked"
         sc = {n: float(v[row]) for n, v in comps.items()}
         out.append(
             Candidate(

@@ -38,9 +38,10 @@ def candidates(choreo_id: str, token: str | None, k) -> dict:
 
 def pick(choreo_id: str, token: str | None, k, move_id: str) -> dict:
     """Pick a move for segment k; the pieces of the video it touches start rendering."""
-    from .. import videos  # the renderer
+    from .. import suggestions, videos  # the numpy stack, the renderer
 
-    out = choreography.pick(choreo_id, token, k, move_id)
+    context = suggestions.pick_context(choreo_id, token, k, move_id)
+    out = choreography.pick(choreo_id, token, k, move_id, context)
     videos.queue_pieces(choreo_id, [int(k)])
     return out
 
