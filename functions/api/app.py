@@ -81,6 +81,11 @@ def get_song(song_id):
     return songs.view(song_id)
 
 
+@route("/api/songs/{song_id}", methods=["DELETE"])
+def delete_song(song_id):
+    return songs.delete(song_id, app.current_request.headers.get("x-song-token"))
+
+
 @route("/api/songs/{song_id}/analyze", methods=["POST"])
 def analyze_song(song_id):
     return Response(body={"job": songs.analyze(song_id)}, status_code=202)

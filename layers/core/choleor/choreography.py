@@ -71,15 +71,35 @@ def create(song_id: str, start: float, end: float) -> dict:
     return {**view_record(rec), "token": token}
 
 
+GONE = (
+    "This dance isn't here: the link may be incomplete, or the dance was deleted "
+    "(deleting a song deletes the dances made to it)."
+)
+
+
 def load(choreo_id: str, token: str | None) -> dict:
     rec = records.get("choreographies", {"id": choreo_id})
     if rec is None:
-        raise NotFound(f"no choreography {choreo_id}")
+        raise NotFound(GONE)
     if token and str(token).startswith(SHARE_PREFIX):
         raise Forbidden("this link is read-only: it shows the dance but cannot change it")
     if not token or not hmac.compare_digest(token_hash(str(token)), rec["token_hash"]):
-        raise Forbidden("this choreography needs its token (the link you were given)")
+        raise Forbidden(
+            "This link can't open the dance: its key is missing or wrong. Copy the whole link again."
+        )
     return rec
+
+
+def of_song(song_id: str) -> list[dict]:
+    """Every choreography danced to a song (a scan: for deleting the song)."""
+    return list(records.scan("choreographies", filter="song_id = :s", values={":s": song_id}))
+
+
+def remove(rec: dict) -> None:
+    """A choreography and every file made for it (video pieces, videos, exports)."""
+    for prefix in (f"renders/{rec['id']}/", f"exports/{rec['id']}/"):
+        objects.delete_prefix(prefix)
+    records.delete("choreographies", {"id": rec["id"]})
 
 
 def _move_summary(move_id: str | None) -> dict | None:
@@ -201,7 +221,7 @@ def set_cut(choreo_id: str, token: str | None, cut: str) -> dict:
             values={":c": cut, ":now": time.time(), ":one": 1},
         )
     except Conflict:
-        raise NotFound(f"no choreography {choreo_id}") from None
+        raise NotFound(GONE) from None
     return view_record(after)
 
 
@@ -246,7 +266,7 @@ def pick(choreo_id: str, token: str | None, k: int, move_id: str | None, context
             values=values,
         )
     except Conflict:
-        raise NotFound(f"no choreography {choreo_id}") from None
+        raise NotFound(GONE) from None
     return view_record(after)
 
 

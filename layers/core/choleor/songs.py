@@ -8,7 +8,10 @@ keeps the message.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 import tempfile
 import threading
 import time
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from . import uploads
 from .config import Limits
-from .errors import BadInput, ChoreError, Conflict
+from .errors import BadInput, ChoreError, Conflict, Forbidden
 from .jobs.registry import register
 from .storage import objects, records
 
@@ -36,10 +39,37 @@ def _analysis_key(song_id: str) -> str:
     return f"songs/{song_id}/analysis.json"
 
 
+def _owner_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def create(filename: str, size: int | None = None, title: str | None = None) -> dict:
-    """A new song record and a presigned URL to PUT the file to."""
-    rec, upload = SONGS.create(filename, size, title)
-    return {"song": SONGS.public(rec), "upload": upload}
+    """A new song record and a presigned URL to PUT the file to, with the uploader's token
+    (only here, stored hashed): it lets the uploader delete the song."""
+    token = secrets.token_urlsafe(24)
+    rec, upload = SONGS.create(filename, size, title, owner_hash=_owner_hash(token))
+    return {"song": SONGS.public(rec), "upload": upload, "owner_token": token}
+
+
+def check_owner(song_id: str, token: str | None) -> dict:
+    """The song's record if `token` is its uploader's (403 otherwise)."""
+    rec = get_record(song_id)
+    expected = rec.get("owner_hash")
+    if not expected:
+        raise Forbidden("this song came with Choleor, so it can't be deleted here")
+    if not token or not hmac.compare_digest(_owner_hash(str(token)), expected):
+        raise Forbidden(
+            "only the person who uploaded this song can delete it (from the browser they uploaded it with)"
+        )
+    return rec
+
+
+def remove(song_id: str) -> None:
+    """The song's record, its file and its analysis (the caller removes what was made with it)."""
+    SONGS.remove(song_id)
+    with _analyses_lock:
+        for key in [k for k in _analyses if k[0] == song_id]:
+            del _analyses[key]
 
 
 get_record = SONGS.get

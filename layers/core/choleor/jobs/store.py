@@ -168,6 +168,21 @@ def requeue(job_id: str, owner: str, error: str) -> Job:
     )
 
 
+def about(params: dict[str, set[str]]) -> list[Job]:
+    """Every job whose params name one of the given values (e.g. {"song_id": {...}, "choreo_id": {...}});
+    a scan of the table, for deletes that must leave nothing behind."""
+    return [
+        Job.from_record(r)
+        for r in records.scan("jobs")
+        if any((r.get("params") or {}).get(name) in wanted for name, wanted in params.items())
+    ]
+
+
+def forget(job_id: str) -> None:
+    """Delete a job's record (its song or choreography is gone)."""
+    records.delete("jobs", {"id": job_id})
+
+
 def recoverable(now: float | None = None) -> list[Job]:
     """Queued jobs, and running jobs whose worker's lease expired."""
     now = now or time.time()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import songs
+from .. import choreography, songs
 from ..config import Limits
-from ..errors import BadInput
+from ..errors import BadInput, Conflict
+from ..jobs import store
 
 
 def create(filename: str, size: int | None = None, title: str | None = None) -> dict:
@@ -28,6 +29,25 @@ def uploaded(key: str) -> dict | None:
 def view(song_id: str) -> dict:
     """The song, its analysis job's progress, then its analysis."""
     return songs.view(song_id)
+
+
+def delete(song_id: str, owner_token: str | None) -> dict:
+    """Delete a song one uploaded, with every dance made to it: records, files, videos, exports and
+    the records of their jobs. Refused (409) while one of those jobs is still running or queued,
+    since it would write again what was just deleted."""
+    rec = songs.check_owner(song_id, owner_token)
+    dances = choreography.of_song(song_id)
+    jobs = store.about({"song_id": {song_id}, "choreo_id": {d["id"] for d in dances}})
+    if any(j.status in (store.QUEUED, store.RUNNING) for j in jobs):
+        raise Conflict(
+            "a video of a dance to this song is still being made; delete the song again in a minute"
+        )
+    for dance in dances:
+        choreography.remove(dance)
+    for job in jobs:
+        store.forget(job.id)
+    songs.remove(song_id)
+    return {"deleted": song_id, "title": rec.get("title", ""), "dances": len(dances)}
 
 
 def list_ready() -> list[dict]:
