@@ -111,6 +111,7 @@ export function practicePlayer({ videoUrl, choreo, signal, label = "Your dance v
   el.dataset.loops = "0";
 
   function showCount(t) {
+    if (cancelCountIn) return; // the count-in's "5, 6, 7, 8" holds the screen
     const c = countAt(parts, t);
     countNum.textContent = c ? String(c.count) : "–";
     countPart.textContent = c ? `Part ${c.part}` : "";

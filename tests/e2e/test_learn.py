@@ -259,3 +259,80 @@ def test_a_read_only_link_shows_the_player_changes_nothing_and_can_be_turned_off
     viewer.reload()
     viewer.get_by_role("heading", name="This link is off").wait_for()
     assert requests.get(f"{serve}/api/choreographies/{cid}", headers=h, timeout=10).status_code == 404
+
+
+RECORD_COUNT_IN = """
+(() => {
+  window.__beeps = [];
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (when) {
+    window.__beeps.push({ when, freq: this.frequency.value });
+    return start.apply(this, arguments);
+  };
+  window.__shown = [];
+  window.__playing = null;
+  document.addEventListener("playing", (e) => {
+    if (window.__playing === null && e.target.matches(".practice video")) {
+      window.__playing = { at: performance.now() / 1000, t: e.target.currentTime };
+    }
+  }, true);
+  new MutationObserver(() => {
+    const n = document.querySelector("#practice-count .count-num");
+    if (n) window.__shown.push({ at: performance.now() / 1000, text: n.textContent });
+  }).observe(document, { subtree: true, childList: true, characterData: true });
+})();
+"""
+
+
+def test_on_a_phone_the_player_fits_and_counts_in_5_6_7_8_at_the_songs_beat(make_page, rendered, shots):
+    """390x844: the player and its controls fit the screen with thumb-sized buttons; at 0.5x the
+    count-in beeps and shows 5, 6, 7, 8 one beat of the song (slowed) apart, then part 2 plays."""
+    page, _ = new_page(make_page, "phone")
+    page.add_init_script(RECORD_COUNT_IN)
+    page.goto(f"/#/dance/{rendered['id']}/{rendered['token']}/video")
+    page.wait_for_function("document.querySelector('.practice video')?.readyState >= 2", timeout=60_000)
+
+    width = VIEWPORTS["phone"][0]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    video_box = page.locator(".practice video").bounding_box()
+    assert video_box["x"] >= 0 and video_box["x"] + video_box["width"] <= width
+    count_box = page.locator("#practice-count").bounding_box()
+    assert (
+        video_box["y"] <= count_box["y"]
+        and count_box["y"] + count_box["height"] <= video_box["y"] + video_box["height"]
+    )
+    for button in page.locator(".practice button").all():
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, button.inner_text()
+        assert box["height"] >= 40 and box["width"] >= 40, (button.inner_text(), box)
+
+    page.locator(".practice-speed button", has_text="0.5×").tap()
+    page.locator(".practice-parts button[data-part='2']").tap()
+    page.locator("#practice-countin").tap()
+    assert page.locator("#practice-countin").is_checked()
+    page.locator("#practice-play").tap()
+    page.wait_for_function("window.__playing !== null", timeout=30_000)
+    shots(page, "practice-phone-count-in")
+
+    part = rendered["segments"][1]
+    period = (part["beats"][1] - part["beats"][0]) / 0.5
+    beeps = page.evaluate("window.__beeps")
+    assert len(beeps) == 4
+    assert [b["when"] - beeps[0]["when"] for b in beeps] == pytest.approx(
+        [0, period, 2 * period, 3 * period], abs=1e-3
+    )
+    assert beeps[3]["freq"] > beeps[0]["freq"]  # the "8" is the higher one
+
+    playing = page.evaluate("window.__playing")
+    shown = [s for s in page.evaluate("window.__shown") if s["at"] < playing["at"]]
+    shown = shown[next(i for i, s in enumerate(shown) if s["text"] == "5") :]  # from the count-in on
+    words = []  # each change of the number shown during the count-in, with its time
+    for s in shown:
+        if s["text"] in "5678" and (not words or words[-1]["text"] != s["text"]):
+            words.append(s)
+    assert [w["text"] for w in words] == ["5", "6", "7", "8"]
+    gaps = [b["at"] - a["at"] for a, b in zip(words, words[1:])]
+    assert gaps == pytest.approx([period] * 3, abs=0.1), gaps
+    assert playing["at"] - words[0]["at"] == pytest.approx(4 * period, abs=0.25)
+    start = part["start"] - rendered["start"]
+    assert start - FRAME <= playing["t"] <= start + 0.3  # on part 2's "1"
