@@ -14,7 +14,7 @@ export async function render(main, { id, token }, { signal }) {
   } catch (err) {
     if (err.status === 404) {
       fill(main, h("h1", {}, "This link is off"),
-        errorBox("The owner of this dance turned this link off, or it never existed. Ask them for a new one."),
+        errorBox("The owner of this dance turned this link off, or the dance was deleted. Ask them for a new link."),
         h("a.button", { href: "#/" }, "Make your own dance"));
       return null;
     }
