@@ -22,11 +22,12 @@ const FALLBACK = {
 };
 
 /** Call the API. `path` is relative to /api/ (e.g. "songs"); returns the parsed JSON body. */
-export async function api(path, { method = "GET", body, token, adminKey, signal } = {}) {
+export async function api(path, { method = "GET", body, token, songToken, adminKey, signal } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers["X-Choreo-Token"] = token;
   if (adminKey) headers["X-Admin-Key"] = adminKey;
+  if (songToken) headers["X-Song-Token"] = songToken;
   let res;
   try {
     res = await fetch(new URL(path, BASE), {

@@ -2,7 +2,7 @@
 // the view is left (stops its polls, uploads and playback). A view may return {update(params)} to
 // take a change of its own route (e.g. another segment) without being built again.
 import { watchHealth } from "./health.js";
-import { tokenFor } from "./store.js";
+import { danceById, danceHash, partHash, tokenFor } from "./store.js";
 import * as song from "./steps/song.js";
 import * as interval from "./steps/interval.js";
 import * as moves from "./steps/moves.js";
@@ -18,7 +18,8 @@ const STEP_ORDER = ["song", "interval", "moves", "result"];
 const ROUTES = [
   [/^#?\/?$/, "song", song, () => ({})],
   [/^#\/song\/?$/, "song", song, () => ({})],
-  [/^#\/song\/([^/]+)\/?$/, "interval", interval, (m) => ({ songId: m[1] })],
+  [/^#\/song\/([^/]+)(?:\/(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?))?\/?$/, "interval", interval,
+    (m) => ({ songId: m[1], from: m[2] === undefined ? undefined : Number(m[2]), to: m[3] === undefined ? undefined : Number(m[3]) })],
   [/^#\/dance\/([^/]+)\/([^/]+)\/moves(?:\/(\d+))?\/?$/, "moves", moves,
     (m) => ({ id: m[1], token: m[2], k: m[3] === undefined ? null : Number(m[3]) })],
   [/^#\/dance\/([^/]+)\/([^/]+)\/video\/?$/, "result", result, (m) => ({ id: m[1], token: m[2] })],
@@ -48,19 +49,54 @@ function match(hash) {
   return null;
 }
 
-function showSteps(name) {
+/** Where each step of the current dance is, for the step bar (only steps that can be reached). */
+function stepLinks(name, params) {
+  const links = { song: "#/" };
+  if (name === "interval") links.interval = location.hash;
+  if (params.id && params.token && (name === "moves" || name === "result")) {
+    const d = danceById(params.id);
+    if (d?.songId) links.interval = partHash(d.songId, d.start, d.end);
+    links.moves = danceHash(params.id, params.token, "moves");
+    links.result = danceHash(params.id, params.token, "video");
+  }
+  return links;
+}
+
+function showSteps(name, params = {}) {
   steps.hidden = !STEP_ORDER.includes(name);
   const at = STEP_ORDER.indexOf(name);
+  const links = stepLinks(name, params);
   for (const li of steps.children) {
     const i = STEP_ORDER.indexOf(li.dataset.step);
     li.classList.toggle("current", i === at);
     li.classList.toggle("done", i < at);
     if (i === at) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
+    // each step already reached is a link back to it; the rest stay plain text
+    const label = li.querySelector(".label");
+    const href = i !== at ? links[li.dataset.step] : null;
+    const next = document.createElement(href ? "a" : "span");
+    next.className = "label";
+    if (href) next.href = href;
+    next.textContent = label.textContent;
+    label.replaceWith(next);
   }
   for (const a of document.querySelectorAll("[data-nav]")) {
     const on = (a.dataset.nav === "library") === (name === "library");
     if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
   }
+}
+
+/** A link that leads nowhere (a wrong, cut-off or old link) in plain words; null for other errors. */
+function linkError(name, err) {
+  if (![400, 403, 404].includes(err?.status)) return null;
+  if (name === "interval") {
+    return "This song isn't here. The link may be incomplete, or the song was deleted by the person who uploaded it.";
+  }
+  if (err.status === 403) return err.message; // says what the key is missing (or that the link is read-only)
+  if (name === "watch" || name === "cues") {
+    return "This shared dance isn't here. The link may be incomplete, or its owner turned sharing off.";
+  }
+  return "This link doesn't open a dance. It may be incomplete (copy the whole link again), or the dance was deleted.";
 }
 
 async function route() {
@@ -75,7 +111,7 @@ async function route() {
   current?.controller.abort();
   const controller = new AbortController();
   current = { key, name: found.name, controller, handle: null };
-  showSteps(found.name);
+  showSteps(found.name, found.params);
   main.replaceChildren();
   window.scrollTo(0, 0);
   const ctx = { signal: controller.signal, go: (hash) => { location.hash = hash; } };
@@ -87,8 +123,15 @@ async function route() {
     const box = document.createElement("div");
     box.className = "message error";
     box.setAttribute("role", "alert");
-    box.textContent = err?.message || "Something went wrong.";
+    box.textContent = linkError(found.name, err) || err?.message || "Something went wrong.";
     main.replaceChildren(box);
+    if (linkError(found.name, err)) {
+      const start = document.createElement("a");
+      start.className = "button primary";
+      start.href = "#/";
+      start.textContent = found.name === "interval" ? "Pick a song" : "Start a new dance";
+      main.append(start);
+    }
   }
   if (!first) {
     const heading = main.querySelector("h1");

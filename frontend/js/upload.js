@@ -46,9 +46,10 @@ export function dropZone(label, input, onFile) {
 /**
  * The flow every upload takes: POST `collection` with `body` (a record and where to put the file), PUT the
  * file with a progress bar, POST `collection/{id}/{start}` and follow its job with a second bar, both drawn
- * in `into`. `labels` = {upload, job}; `what` names the file for the empty-file message. Returns the record.
+ * in `into`. `labels` = {upload, job}; `what` names the file for the empty-file message; `onCreated(answer)`
+ * sees the POST's answer (before the upload). Returns the record.
  */
-export async function uploadAndProcess(file, { collection, body, start, labels, what, adminKey, into, signal }) {
+export async function uploadAndProcess(file, { collection, body, start, labels, what, adminKey, into, signal, onCreated }) {
   if (!file.size) throw new Error(`That file is empty. Please choose a ${what}.`);
   const upload = progressBar(labels.upload);
   fill(into, upload.el);
@@ -56,6 +57,7 @@ export async function uploadAndProcess(file, { collection, body, start, labels, 
     method: "POST", body: { ...body, filename: file.name, size: file.size }, adminKey, signal,
   });
   const record = created[collection.replace(/s$/, "")]; // POST /songs answers {song, upload}
+  onCreated?.(created);
   await putFile(created.upload, file, { signal, onProgress: (f) => upload.set(f) });
   upload.set(1, "done");
   const work = progressBar(labels.job);

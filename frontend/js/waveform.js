@@ -95,21 +95,35 @@ export class Waveform {
 
   #drag(e, mode) {
     const anchor = mode === "start" ? this.b : mode === "end" ? this.a : this.segmentAt(this.#timeAt(e));
+    // A new selection starts only once the pointer reaches another segment: a tap (or a shaky
+    // press) does not throw away the chosen part, it moves the nearer edge to the tapped segment.
+    let dragged = mode !== "new";
     const move = (ev) => {
       const k = this.segmentAt(this.#timeAt(ev));
+      if (!dragged && k === anchor) return;
+      dragged = true;
       if (mode === "start") this.setRange(Math.min(k, anchor), anchor);
       else if (mode === "end") this.setRange(anchor, Math.max(k, anchor));
       else this.setRange(Math.min(k, anchor), Math.max(k, anchor));
     };
-    const up = () => {
+    const up = (ev) => {
       window.removeEventListener("pointermove", move);
       window.removeEventListener("pointerup", up);
       window.removeEventListener("pointercancel", up);
+      if (!dragged && ev.type === "pointerup") this.#tap(anchor);
     };
     window.addEventListener("pointermove", move);
     window.addEventListener("pointerup", up);
     window.addEventListener("pointercancel", up);
     move(e);
+  }
+
+  /** Move the edge of the range nearer to segment k onto it. */
+  #tap(k) {
+    if (k < this.a) this.setRange(k, this.b);
+    else if (k > this.b) this.setRange(this.a, k);
+    else if (k - this.a < this.b - k) this.setRange(k, this.b);
+    else this.setRange(this.a, k);
   }
 
   #bindPointer() {

@@ -2,11 +2,11 @@
 // drag (or use the arrow keys on the handles) to choose whole segments, play the range, go on.
 import { api, messageOf, pollJob } from "../api.js";
 import { clock, errorBox, fill, h, progressBar, say } from "../dom.js";
-import { danceHash, rememberDance } from "../store.js";
+import { danceHash, danceOfPart, partHash, rememberDance } from "../store.js";
 import { Waveform } from "../waveform.js";
 import { RangePlayer } from "../player.js";
 
-export async function render(main, { songId }, { signal, go }) {
+export async function render(main, { songId, from, to }, { signal, go }) {
   fill(main, h("h1", {}, "Choose the part to dance"), h("p.muted", {}, h("span.spinner"), " Loading the song…"));
   const path = `songs/${encodeURIComponent(songId)}`;
   let song = await api(path, { signal });
@@ -107,8 +107,15 @@ export async function render(main, { songId }, { signal, go }) {
     facts.length.textContent = `${(end - start).toFixed(1)} s`;
     facts.span.textContent = `${clock(start)} – ${clock(end)}`;
     if (player.playing) stopPlaying();
+    // the part is in the address (replaced, not pushed: back leaves the step, reload keeps the part)
+    history.replaceState(history.state, "", partHash(song.id, start, end));
   };
-  const wave = new Waveform(wrap, analysis, { a: 0, b: Math.min(3, segments.length - 1), onChange: show });
+  const nearest = (t, key) => segments.reduce((best, s, i) =>
+    (Math.abs(s[key] - t) < Math.abs(segments[best][key] - t) ? i : best), 0);
+  const chosen = from !== undefined && to !== undefined && to > from
+    ? { a: nearest(from, "start"), b: nearest(to, "end") } : { a: 0, b: Math.min(3, segments.length - 1) };
+  if (chosen.b < chosen.a) chosen.b = chosen.a;
+  const wave = new Waveform(wrap, analysis, { ...chosen, onChange: show });
   show(wave.range);
 
   suggestBtn?.addEventListener("click", () => {
@@ -147,8 +154,20 @@ export async function render(main, { songId }, { signal, go }) {
     say(message, "");
     try {
       const { start, end } = wave.range;
+      // the same part as the dance already made from here: go back to that dance, picks and all
+      const same = danceOfPart(song.id, start, end);
+      if (same) {
+        try {
+          await api(`choreographies/${encodeURIComponent(same.id)}`, { token: same.token, signal });
+          go(danceHash(same.id, same.token, "moves"));
+          return;
+        } catch (err) {
+          if (err.name === "AbortError") return; // else it is gone: make a new one
+        }
+      }
       const choreo = await api("choreographies", { method: "POST", body: { song_id: song.id, start, end }, signal });
-      rememberDance(choreo.id, choreo.token, choreo.song_title || song.title);
+      rememberDance(choreo.id, choreo.token, choreo.song_title || song.title,
+        { songId: song.id, start: choreo.start, end: choreo.end });
       go(danceHash(choreo.id, choreo.token, "moves", 0));
     } catch (err) {
       if (err.name === "AbortError") return;

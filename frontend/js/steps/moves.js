@@ -19,7 +19,7 @@ export async function render(main, params, { signal, go }) {
   fill(main, h("h1", {}, "Choose your moves"), h("p.muted", {}, h("span.spinner"), " Loading your dance…"));
   const base = `choreographies/${encodeURIComponent(id)}`;
   let choreo = await api(base, { token, signal });
-  rememberDance(id, token, choreo.song_title);
+  rememberDance(id, token, choreo.song_title, { songId: choreo.song_id, start: choreo.start, end: choreo.end });
 
   const n = choreo.segments.length;
   let k = clampK(params.k ?? firstOpen(choreo));
@@ -46,10 +46,10 @@ export async function render(main, params, { signal, go }) {
     h("p.lead", {}, `For “${choreo.song_title || "your song"}”: pick one move for each part of eight beats. `
       + "Press Preview to see a move dance to the music."),
     strip,
+    message, // above the cards: on a phone a confirmation below six cards would be a screen away
     head,
     yourPick,
     cards,
-    message,
     h("div.actions", {}, prevBtn, nextBtn, h("span.spacer"), autoBtn, videoBtn),
     videoHint,
   );
@@ -188,10 +188,12 @@ export async function render(main, params, { signal, go }) {
       if (k < n - 1) {
         await show(k + 1);
         say(message, `Picked a move for part ${done + 1}. Now part ${k + 1}.`, "info");
+        message.scrollIntoView({ block: "nearest" });
       } else {
         await show(k);
         say(message, choreo.complete ? "Every part has a move. Make your video when you're ready."
           : `Picked a move for part ${done + 1}.`, "info");
+        message.scrollIntoView({ block: "nearest" });
       }
     } catch (err) {
       if (err.name === "AbortError") return;

@@ -2,19 +2,20 @@
 // that was analysed before.
 import { api, messageOf } from "../api.js";
 import { clock, fill, h, say } from "../dom.js";
-import { lastDance, danceHash } from "../store.js";
+import { lastDance, danceHash, rememberSong, songToken, forgetSong } from "../store.js";
 import { dropZone, uploadAndProcess } from "../upload.js";
 import { icon } from "../icons.js";
 import { building, buildBanner, watchBuild } from "../build.js";
 
-const AUDIO_TYPES = "audio/*,.mp3,.wav,.flac,.ogg,.m4a,.aac";
+// a video works too: its sound track is analysed
+const SONG_TYPES = "audio/*,video/*,.mp3,.wav,.flac,.ogg,.m4a,.aac,.mp4,.mov,.webm,.mkv";
 
 export async function render(main, _params, { signal, go }) {
-  const input = h("input#song-file", { type: "file", accept: AUDIO_TYPES });
+  const input = h("input#song-file", { type: "file", accept: SONG_TYPES });
   const zone = h("label.drop", { for: "song-file" },
     icon("music"),
     h("strong", {}, "Choose a song"),
-    h("span.muted", {}, "or drop an audio file here (MP3, WAV, FLAC, OGG, M4A)"),
+    h("span.muted", {}, "or drop an audio or video file here (MP3, WAV, FLAC, OGG, M4A, MP4, MOV, WEBM)"),
     input);
   const status = h("div", { "aria-live": "polite" });
   const message = h("div.message", { id: "song-message" });
@@ -46,7 +47,7 @@ export async function render(main, _params, { signal, go }) {
       const song = await uploadAndProcess(file, {
         collection: "songs", body: { title: file.name.replace(/\.[^.]+$/, "") }, start: "analyze",
         labels: { upload: `Uploading “${file.name}”`, job: "Listening for the beat" }, what: "song file",
-        into: status, signal,
+        into: status, signal, onCreated: (created) => rememberSong(created.song.id, created.owner_token),
       });
       go(`#/song/${encodeURIComponent(song.id)}`);
     } catch (err) {
@@ -70,16 +71,44 @@ export async function render(main, _params, { signal, go }) {
       shown = songs.length;
       const empty = building(lib) ? "The shipped songs are being added. They appear here in a moment."
         : "No songs yet. Upload one above to start.";
-      fill(list, ...(songs.length ? songs.map((s) => h("li", {},
-        h("button", { type: "button", onclick: () => go(`#/song/${encodeURIComponent(s.id)}`) },
-          h("span.title", {}, s.title || s.filename),
-          h("span.meta", {}, [s.duration ? clock(s.duration) : "", s.tempo ? `${Math.round(s.tempo)} BPM` : ""]
-            .filter(Boolean).join(" · "))))) : [h("li.muted", {}, empty)]));
+      fill(list, ...(songs.length ? songs.map(songRow) : [h("li.muted", {}, empty)]));
     } catch (err) {
       if (err.name === "AbortError") return;
       fill(list, h("li.message.error", { role: "alert" }, messageOf(err)));
     }
   }
+  function songRow(s) {
+    const title = s.title || s.filename;
+    const meta = [s.duration ? clock(s.duration) : "", s.tempo ? `${Math.round(s.tempo)} BPM` : ""]
+      .filter(Boolean).join(" · ");
+    const token = songToken(s.id);
+    return h("li", { dataset: { songId: s.id } },
+      h("button.open", { type: "button", title, onclick: () => go(`#/song/${encodeURIComponent(s.id)}`) },
+        h("span.title", {}, title),
+        h("span.meta", {}, meta)),
+      token && h("button.quiet.delete", {
+        type: "button", "aria-label": `Delete “${title}”`, title: "Delete this song (you uploaded it)",
+        onclick: () => deleteSong(s, title, token),
+      }, "Delete"));
+  }
+
+  async function deleteSong(s, title, token) {
+    if (!confirm(`Delete “${title}” and every dance made to it? This cannot be undone.`)) return;
+    try {
+      const out = await api(`songs/${encodeURIComponent(s.id)}`, { method: "DELETE", songToken: token, signal });
+      forgetSong(s.id);
+      const dances = out.dances ? ` and ${out.dances === 1 ? "the dance" : `the ${out.dances} dances`} made to it` : "";
+      say(message, `Deleted “${title}”${dances}.`, "info");
+      shown = -1;
+      await loadSongs(null);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      if (err.status === 404) { forgetSong(s.id); shown = -1; await loadSongs(null); }
+      say(message, messageOf(err));
+    }
+    message.scrollIntoView({ block: "nearest" });
+  }
+
   await loadSongs(null);
   watchBuild(signal, (lib) => { if (building(lib) || shown === 0) loadSongs(lib); });
 }

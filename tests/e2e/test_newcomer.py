@@ -1,0 +1,152 @@
+"""What a newcomer meets first, in headless Chromium on a phone (390x844)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import requests
+
+from tests.e2e.test_frontend import no_horizontal_scroll
+
+PHONE = dict(width=390, height=844, is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def test_phone_song_list_holds_a_long_title_and_my_upload_can_be_deleted(
+    make_page, serve, serve_storage, song_mp3, analysed_song, shots, tmp_path
+):
+    long_name = ("A very long song title that goes on " * 6)[:196].strip() + ".mp3"
+    mine = tmp_path / long_name
+    shutil.copy(song_mp3, mine)
+    page, _ = make_page(**PHONE)
+    page.goto("/")
+    page.locator("#song-file").set_input_files(str(mine))
+    page.wait_for_url(re.compile(r"#/song/[^/]+$"), timeout=240_000)
+    song_id = page.url.rsplit("/", 1)[1]
+    assert len(requests.get(f"{serve}/api/songs/{song_id}", timeout=10).json()["title"]) > 150
+
+    page.goto("/")
+    row = page.locator(f'.songs li[data-song-id="{song_id}"]')
+    row.wait_for()
+    no_horizontal_scroll(page)
+    box = row.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    assert row.locator("button.open").get_attribute("title").startswith("A very long song title")
+    assert row.locator(".meta").is_visible() and "BPM" in row.locator(".meta").inner_text()
+    # only the song uploaded from this browser offers Delete
+    other = page.locator(f'.songs li[data-song-id="{analysed_song["id"]}"]')
+    assert other.locator("button.delete").count() == 0
+    shots(page, "09-phone-song-list-long-title")
+
+    # a dance made to it goes with it
+    created = requests.post(
+        f"{serve}/api/choreographies", json={"song_id": song_id, "start": 2, "end": 10}, timeout=10
+    ).json()
+    assert serve_storage.s3.list_objects_v2(Bucket=serve_storage.bucket, Prefix=f"uploads/songs/{song_id}/")[
+        "KeyCount"
+    ]
+    page.once("dialog", lambda d: (d.message.startswith("Delete “A very long"), d.accept()))
+    row.get_by_role("button", name=re.compile("^Delete")).click()
+    page.locator("#song-message").filter(
+        has_text=re.compile("Deleted .* and the dance made to it")
+    ).wait_for()
+    assert page.locator(f'.songs li[data-song-id="{song_id}"]').count() == 0
+    shots(page, "09-phone-song-deleted")
+    assert requests.get(f"{serve}/api/songs/{song_id}", timeout=10).status_code == 404
+    r = requests.get(
+        f"{serve}/api/choreographies/{created['id']}",
+        headers={"X-Choreo-Token": created["token"]},
+        timeout=10,
+    )
+    assert r.status_code == 404
+    left = [
+        o["Key"]
+        for o in serve_storage.s3.list_objects_v2(Bucket=serve_storage.bucket).get("Contents", [])
+        if song_id in o["Key"] or created["id"] in o["Key"]
+    ]
+    assert left == []
+
+
+def test_the_chosen_part_survives_back_reload_and_a_stray_tap(make_page, serve, analysed_song, shots):
+    from tests.e2e.test_frontend import choreo_from_hash, wait_cards
+
+    page, _ = make_page(**PHONE)
+    song_id = analysed_song["id"]
+    segments = analysed_song["analysis"]["segments"]
+    assert len(segments) >= 4
+    page.goto(f"/#/song/{song_id}")
+    page.wait_for_selector("canvas")
+    parts, span = page.locator(".facts dd").nth(0), page.locator(".facts dd").nth(2)
+    # parts 2-3 with the keyboard
+    page.get_by_role("slider", name="Start of the part to dance").focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_role("slider", name="End of the part to dance").focus()
+    page.keyboard.press("ArrowLeft")
+    assert parts.inner_text() == "2"
+    assert re.search(rf"#/song/{song_id}/{segments[1]['start']:.2f}-{segments[2]['end']:.2f}$", page.url), (
+        page.url
+    )
+    # a tap on part 4 moves the end there; the start stays
+    box = page.locator("canvas").bounding_box()
+    dur = analysed_song["analysis"]["duration"]
+    mid = (segments[3]["start"] + segments[3]["end"]) / 2
+    page.touchscreen.tap(box["x"] + box["width"] * mid / dur, box["y"] + box["height"] / 2)
+    assert parts.inner_text() == "3"
+    chosen = span.inner_text()
+    t = segments[1]["start"]
+    assert chosen.startswith(f"{int(t // 60)}:{int(t % 60):02d}"), chosen
+    # reload keeps it
+    page.reload()
+    page.wait_for_selector("canvas")
+    assert page.locator(".facts dd").nth(0).inner_text() == "3"
+    assert page.locator(".facts dd").nth(2).inner_text() == chosen
+    shots(page, "10-phone-part-after-reload")
+
+    page.get_by_role("button", name=re.compile("Next: choose moves")).click()
+    page.wait_for_url(re.compile(r"#/dance/[^/]+/[^/]+/moves"))
+    cid, _ = choreo_from_hash(page)
+    # back shows the same part, and Next goes on with the same dance
+    page.go_back()
+    page.wait_for_selector("canvas")
+    assert page.locator(".facts dd").nth(2).inner_text() == chosen
+    page.get_by_role("button", name=re.compile("Next: choose moves")).click()
+    page.wait_for_url(re.compile(r"#/dance/[^/]+/[^/]+/moves"))
+    assert choreo_from_hash(page)[0] == cid
+    # a pick's confirmation is on the screen, not below six cards
+    cards = wait_cards(page, 1)
+    cards.last.scroll_into_view_if_needed()
+    cards.last.get_by_role("button", name=re.compile("^Pick")).click()
+    confirm = page.locator("#moves-message").filter(has_text="Picked a move for part 1")
+    confirm.wait_for()
+    page.wait_for_timeout(300)
+    box = confirm.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 844, box
+    shots(page, "10-phone-picked")
+    # the step bar links back to the part and to the song
+    steps = page.locator("#steps")
+    steps.get_by_role("link", name="Part").click()
+    page.wait_for_selector("canvas")
+    assert page.locator(".facts dd").nth(2).inner_text() == chosen
+    shots(page, "10-phone-part-from-step-bar")
+    page.locator("#steps").get_by_role("link", name="Song").click()
+    page.get_by_role("heading", name="Pick a song").wait_for()
+
+
+def test_broken_links_say_so_in_plain_words_and_the_picker_takes_videos(make_page, serve, shots):
+    page, watch = make_page(**PHONE)
+    watch.allow(r"status of 40[034]")  # the broken links are tried on purpose
+    page.goto("/")
+    accept = page.locator("#song-file").get_attribute("accept")
+    assert "audio/*" in accept and "video/*" in accept and ".mp4" in accept
+    for hash_, says, button in (
+        ("#/dance/nope123/abc/moves", "doesn't open a dance", "Start a new dance"),
+        ("#/dance/ch00000000000000/abc/video", "doesn't open a dance", "Start a new dance"),
+        ("#/song/00000000000000ff", "This song isn't here", "Pick a song"),
+    ):
+        page.goto(f"/{hash_}")
+        alert = page.get_by_role("alert")
+        alert.filter(has_text=says).wait_for()
+        assert "no choreography" not in alert.inner_text() and "must be" not in alert.inner_text()
+        assert page.get_by_role("link", name=button, exact=True).is_visible()
+    shots(page, "11-phone-broken-link")
+
