@@ -29,6 +29,14 @@ export async function render(main, _params, { signal }) {
   const list = h("div", { "aria-busy": "true" }, h("p.muted", {}, h("span.spinner"), " Loading the library…"));
   let file = null;
 
+  // Browsing a big library: filters (style, tempo, words) and pages of about PAGE cards, so the
+  // page does not build every card and picture at once.
+  const PAGE = 48;
+  let all = [];
+  let budget = PAGE;
+  const filters = h("form.filters", { role: "search", "aria-label": "Filter the videos" });
+  const query = { style: "", min: null, max: null, words: "" };
+
   const form = h("form.panel", { novalidate: true },
     h("h2", {}, "Add a dance video"),
     h("p.small.muted", {}, "Choleor finds the dancer, the beat of the video's music, and cuts it into moves of eight beats (each also mirrored)."),
@@ -49,6 +57,7 @@ export async function render(main, _params, { signal }) {
     stats,
     form,
     h("h2", {}, "Moves by video"),
+    filters,
     list);
 
   dropZone(zone, fileInput, (f) => { file = f; fileName.textContent = `${f.name} (${(f.size / 1e6).toFixed(1)} MB)`; });
@@ -104,15 +113,79 @@ export async function render(main, _params, { signal }) {
     }
     list.removeAttribute("aria-busy");
     if (!sources.length) {
+      fill(filters);
       fill(list, h("p.empty", {}, job ? "The first dancers are being added. They appear here in a moment."
         : "The library is empty. Add a dance video above."));
       return;
     }
-    fill(list, ...sources.map((s) => sourceSection(s, (bySource.get(s.id) || [])
-      .sort((a, b) => a.start - b.start || Number(a.mirrored) - Number(b.mirrored)))));
+    all = sources.map((s) => ({ s, moves: (bySource.get(s.id) || [])
+      .sort((a, b) => a.start - b.start || Number(a.mirrored) - Number(b.mirrored)) }));
+    drawFilters();
+    drawList();
   }
 
-  function sourceSection(s, moves) {
+  function drawFilters() {
+    const counts = new Map();
+    for (const { s, moves } of all) counts.set(s.style || "other", (counts.get(s.style || "other") || 0) + moves.length);
+    const styleSel = h("select#filter-style", { onchange: (e) => { query.style = e.target.value; reset(); } },
+      h("option", { value: "" }, `All styles (${all.length} videos)`),
+      [...counts].sort((a, b) => b[1] - a[1]).map(([st, n]) =>
+        h("option", { value: st, selected: st === query.style }, `${st} (${n} moves)`)));
+    const num = (id, label, key) => {
+      const el = h(`input#${id}`, { type: "number", min: "40", max: "240", step: "1", inputmode: "numeric",
+        placeholder: label, value: query[key] ?? "" });
+      el.addEventListener("change", () => { query[key] = el.value ? Number(el.value) : null; reset(); });
+      return el;
+    };
+    const words = h("input#filter-words", { type: "search", placeholder: "title, style or music", value: query.words });
+    words.addEventListener("input", () => { query.words = words.value.trim().toLowerCase(); reset(); });
+    fill(filters,
+      h("p.style-counts.small", {}, [...counts].sort((a, b) => b[1] - a[1])
+        .map(([st, n]) => h("span.chip", {}, `${st}: ${n}`))),
+      h("div.row", {},
+        h("div.field", {}, h("label", { for: "filter-words" }, "Search"), words),
+        h("div.field", {}, h("label", { for: "filter-style" }, "Style"), styleSel),
+        h("div.field.tempo", {}, h("label", { for: "filter-min" }, "Tempo (BPM)"),
+          h("div.pair", {}, num("filter-min", "from", "min"), num("filter-max", "to", "max")))));
+    filters.onsubmit = (e) => e.preventDefault();
+  }
+
+  function matches({ s }) {
+    if (query.style && (s.style || "other") !== query.style) return false;
+    if (query.min !== null && !(s.tempo >= query.min)) return false;
+    if (query.max !== null && !(s.tempo <= query.max)) return false;
+    if (query.words) {
+      const text = [s.title, s.filename, s.style, s.soundtrack?.title, s.soundtrack?.author].join(" ").toLowerCase();
+      if (!text.includes(query.words)) return false;
+    }
+    return true;
+  }
+
+  function reset() { budget = PAGE; drawList(); }
+
+  function drawList() {
+    const shown = all.filter(matches);
+    let left = budget;
+    let cut = false;
+    const sections = [];
+    for (const item of shown) {
+      if (left <= 0) break;
+      const some = item.moves.slice(0, left);
+      cut ||= some.length < item.moves.length;
+      sections.push(sourceSection(item.s, some, item.moves.length));
+      left -= Math.max(1, some.length);
+    }
+    const rest = shown.length - sections.length;
+    fill(list,
+      h("p.small.muted", { id: "library-count" }, shown.length === all.length
+        ? `${all.length} videos` : `${shown.length} of ${all.length} videos match`),
+      shown.length ? sections : h("p.empty", {}, "No video matches. Change the filters above."),
+      (rest > 0 || cut) && h("div.actions", {}, h("button#library-more", {
+        type: "button", onclick: () => { budget += PAGE; drawList(); },
+      }, rest > 0 ? `Show more (${rest} more videos)` : "Show more moves")));
+  }
+
+  function sourceSection(s, moves, total = moves.length) {
     const music = s.soundtrack ? `dances to “${s.soundtrack.title}” by ${s.soundtrack.author}` : null;
     const facts = [s.duration ? clock(s.duration) : null, s.tempo ? `${Math.round(s.tempo)} BPM` : null,
       `${s.n_moves ?? moves.length} moves`, music].filter(Boolean).join(" · ");
@@ -122,7 +195,8 @@ export async function render(main, _params, { signal }) {
         s.style && h("span.chip", {}, s.style),
         h("span.small.muted", {}, s.status === "ready" ? facts : "being added…")),
       moves.length ? h("ul.cards", {}, moves.map((m, i) => moveCard(m, i, s)))
-        : h("p.small.muted", {}, "No moves from this video."));
+        : h("p.small.muted", {}, "No moves from this video."),
+      moves.length < total && h("p.small.muted", {}, `${moves.length} of ${total} moves shown.`));
   }
 
   function moveCard(m, i, s) {

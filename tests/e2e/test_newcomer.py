@@ -150,3 +150,37 @@ def test_broken_links_say_so_in_plain_words_and_the_picker_takes_videos(make_pag
         assert page.get_by_role("link", name=button, exact=True).is_visible()
     shots(page, "11-phone-broken-link")
 
+
+def test_library_page_pages_and_filters(make_page, serve, shots):
+    lib = requests.get(f"{serve}/api/library", timeout=10).json()
+    sources = requests.get(f"{serve}/api/sources", timeout=10).json()["sources"]
+    page, _ = make_page(**PHONE)
+    page.goto("/#/library")
+    page.locator("section.source").first.wait_for()
+    no_horizontal_scroll(page)
+    cards = page.locator("section.source li.card")
+    assert cards.count() == min(lib["moves"], 48)
+    assert page.locator("section.source img").count() <= 60
+    assert page.locator("#library-more").count() == (1 if lib["moves"] > 48 else 0)
+    assert page.locator("#library-count").inner_text() == f"{len(sources)} videos"
+    # the counts per style, and a style filter
+    style = sources[0]["style"]
+    assert page.locator(".style-counts").inner_text().count(":") == len(
+        {s.get("style") or "other" for s in sources}
+    )
+    page.locator("#filter-style").select_option(style)
+    want = [s for s in sources if s.get("style") == style]
+    assert page.locator("section.source").count() == len(want)
+    page.locator("#filter-style").select_option("")
+    # a tempo range no video is in, then words from one title
+    page.locator("#filter-min").fill("239")
+    page.locator("#filter-min").dispatch_event("change")
+    page.get_by_text("No video matches").wait_for()
+    page.locator("#filter-min").fill("")
+    page.locator("#filter-min").dispatch_event("change")
+    title = sources[-1]["title"]
+    page.locator("#filter-words").fill(title.lower())
+    assert page.locator("section.source h3").first.inner_text() == title
+    assert page.locator("#library-count").inner_text().endswith(f"of {len(sources)} videos match")
+    shots(page, "12-phone-library-filtered")
+    no_horizontal_scroll(page)
