@@ -263,6 +263,11 @@ def test_after_auto_fill_every_part_lists_its_pick(make_page, serve, analysed_so
     page, _ = make_page()
     cid, token = start_choreography(page, serve, analysed_song)
     cards = wait_cards(page, 1)
+    # a newcomer's first look: the best card reads as the best the library offers, and its
+    # reason opens with what fits
+    assert cards.first.locator(".score").inner_text().strip().startswith("Match 100%")
+    reason = cards.first.locator(".reason").inner_text().strip()
+    assert reason and not reason.lower().startswith("but")
     cards.nth(1).get_by_role("button", name=re.compile("^Pick")).click()
     wait_cards(page, 2)
     page.get_by_role("button", name=re.compile("Fill the rest for me")).click()

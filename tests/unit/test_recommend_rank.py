@@ -56,7 +56,8 @@ def test_continuous_start_ranks_above_a_jump():
     assert order.index("smooth") < order.index("jump")
     by_id = {c.id: c for c in out}
     assert by_id["smooth"].scores["transition"] > 0.95 > 0.5 > by_id["jump"].scores["transition"]
-    assert "smooth from your last move" in by_id["smooth"].reason
+    assert by_id["smooth"].reason.startswith("flows from your last move")
+    assert "but a visible jump from your last move" in by_id["jump"].reason
 
 
 @pytest.mark.parametrize("move_tempo", [240.0, 60.0])
@@ -91,7 +92,11 @@ def test_candidates_are_best_first_with_distinct_sources():
     assert len(out) == 6 and len(set(sources)) == 6
     assert [c.score for c in out] == sorted((c.score for c in out), reverse=True)
     assert all(0.0 <= v <= 1.0 for c in out for v in c.scores.values())
-    assert all("tempo within" in c.reason for c in out)
+    # same tempo everywhere: every move is danced at its own speed, and nothing is said against it
+    assert all("danced at its own speed" in c.reason and "but" not in c.reason for c in out)
+    # the match is calibrated on the library for this part: the best reads 100 %
+    assert out[0].match == 1.0 and all(0.0 <= c.match <= 1.0 for c in out)
+    assert [c.match for c in out] == sorted((c.match for c in out), reverse=True)
 
 
 def test_pick_distinct_fills_when_sources_run_out():
@@ -195,3 +200,22 @@ def test_the_current_pick_is_always_in_the_answer():
     assert with_pick[-1].index == keep and with_pick[-1].kind == "picked" and len(with_pick) == 7
     inside = candidates(index, _segment(), keep=out[2].index)
     assert [c.id for c in inside] == [c.id for c in out] and inside[2].kind == "ranked"
+
+
+def test_match_is_calibrated_on_what_the_library_offers_and_reasons_stay_plain():
+    """A library of fast dances for a slow song: the raw score of the best is low, yet it reads
+    as the best available; its reason says what fits first and names the stretch after 'but'."""
+    rng = np.random.default_rng(5)
+    moves = [
+        simple_move(
+            f"m{i}", f"s{i}", tempo=150.0 + 5 * i, music=rng.normal(size=8), energy=rng.uniform(size=8)
+        )
+        for i in range(30)
+    ]
+    index = build_index(moves, "t")
+    out = candidates(index, _segment(tempo=100.0))
+    assert out[0].score < 0.7 and out[0].match == 1.0
+    # the percentile: the sixth best of 30 distinct moves fits at least as well as 25 of them
+    assert out[5].match == pytest.approx(25 / 30)
+    best = out[0].reason
+    assert "slower than danced" in best and not best.startswith("but") and best.index(", but ") > 0

@@ -146,7 +146,7 @@ export async function render(main, params, { signal, go }) {
       h("span.rank", {}, c.kind === "picked" ? whose : i === 0 ? "Best match" : `#${i + 1}`),
       c.mirrored && h("span.mirror-tag", {}, "Mirrored"),
       c.counting === 2 && h("span.half-tag", { title: "16 beats of dance counted in half time" }, "Half time"));
-    const pct = Math.round((c.score || 0) * 100);
+    const pct = Math.floor((c.match ?? 0) * 100);
     const previewBtn = previewButton(player, {
       video, img, label: "▶ Preview",
       load: async () => {
@@ -168,7 +168,8 @@ export async function render(main, params, { signal, go }) {
         whose && h("p.whose", {}, whose),
         h("p.reason", {}, capital(c.reason)),
         h("p.who", {}, `from ${c.source_title}${c.style ? ` · ${c.style}` : ""}`),
-        h("div.score", { title: `Match ${pct}%` }, h("span", {}, `Match ${pct}%`),
+        h("div.score", { title: `Fits this part at least as well as ${pct}% of the moves the library offers for it` },
+          h("span", {}, `Match ${pct}%`),
           h("span.bar", { "aria-hidden": "true" }, h("span", { style: `width:${pct}%` }))),
         h("div.card-actions", {}, previewBtn, pickBtn)));
   }

@@ -149,14 +149,22 @@ def _candidate_view(c: rank.Candidate, seg: dict, moves: dict, sources: dict) ->
         "style": move.get("style"),
         "mirrored": move.get("mirrored", False),
         "kind": c.kind,
+        "match": round(c.match, 3),
         "score": round(c.score, 4),
         "scores": {n: round(v, 4) for n, v in c.scores.items()},
         "counting": int(move.get("counting", 1)),
-        "reason": c.reason
-        + ("; 16 beats of dance counted in half time" if move.get("counting") == 2 else ""),
+        "reason": _with_counting(c.reason, int(move.get("counting", 1))),
         "thumbnail_url": objects.presign_get(move["thumb_key"]) if move.get("thumb_key") else None,
         "preview": preview,
     }
+
+
+def _with_counting(reason: str, counting: int) -> str:
+    """The reason, saying that a move of 16 beats is counted in half time, before any weakness."""
+    if counting != 2:
+        return reason
+    good, but, weak = reason.partition(", but ")
+    return f"{good}; 16 beats of dance counted in half time{but}{weak}"
 
 
 def auto_fill(choreo_id: str, token: str | None, keep_picks: bool = True) -> dict:

@@ -25,21 +25,9 @@ from choleor.recommend.index import LibraryIndex, footage_overlap, overlapping_r
 from choleor.recommend.rank import DEFAULT_WEIGHTS, candidates
 from choleor.recommend.repeats import music_repeats
 from choleor.recommend.scores import transition_matrix, unary_scores
+from choleor.recommend.weights import ECHO_BONUS, JUMP_COST, MAX_RUN, REPEAT_COST, SAME_SOURCE_COST
 
 UNARY = ("music", "energy", "tempo", "beat")
-#: Cost of two consecutive moves from one source. Consecutive clips of one video join
-#: perfectly, so without it the search replays the library's dances clip after clip: a copy,
-#: not new choreography. A run continues only where no other move joins nearly as well...
-SAME_SOURCE_COST = 1.2
-#: ...and never for more than this many segments (24 beats): then it cuts.
-MAX_RUN = 3
-#: Cost per torso length of jump at a cut, on top of the transition score. That score saturates
-#: (every jump past ~0.3 torso scores near 0), so alone it lets the search buy a little music
-#: fit with one glaring cut; this term keeps a 0.7 jump dearer than a 0.3 one.
-JUMP_COST = 16.0
-#: Cost saved by dancing a segment's earlier pick again where its music repeats (ChoreoMaster's
-#: structure term): the dance takes the song's form, and the second time costs no new material.
-ECHO_BONUS = 2.5
 #: How many candidates a part shows; auto-fill picks one of them wherever one fits.
 SHOWN = 6
 
@@ -62,7 +50,7 @@ def pair_cost(
     a: np.ndarray,
     b: np.ndarray,
     w_tr: float,
-    repeat_cost: float = 2.0,
+    repeat_cost: float = REPEAT_COST,
     same_source_cost: float = SAME_SOURCE_COST,
     repeat_free: bool = False,
     jump_cost: float = JUMP_COST,
@@ -234,7 +222,7 @@ def auto_choreograph(
     m: int = 30,
     pool: int = 2000,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
-    repeat_cost: float = 2.0,
+    repeat_cost: float = REPEAT_COST,
     same_source_cost: float = SAME_SOURCE_COST,
     repeats: Mapping[int, int] = {},
     max_run: int = MAX_RUN,

@@ -1,4 +1,5 @@
-"""Six candidate moves for one segment, best first, each with a reason a person can read."""
+"""Six candidate moves for one segment, best first, each with a match calibrated against the
+library and a reason a person can read (`reasons`)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from choleor.recommend.features import SegmentFeatures
+from choleor.recommend import reasons
+from choleor.recommend.features import SegmentFeatures, segment_tempo
 from choleor.recommend.index import LibraryIndex, overlapping_rows
 from choleor.recommend.scores import combine, tempo_stretch, transition_score, unary_scores
+from choleor.recommend.weights import COMPONENTS
 
-#: Chosen on the default library (docs/LIBRARY.md) with tests/bench/bench_quality.py by random
-#: search, keeping about 10 % of automatic picks stretched past 20 % (past that a move visibly
-#: runs slow or fast), and kept because small changes to them keep the results (docs/
-#: ARCHITECTURE.md). In auto-fill the jump at cuts adds `auto.JUMP_COST` per torso length on
-#: top of the transition weight.
-DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "music": 3.0,
-    "energy": 6.0,
-    "tempo": 6.0,
-    "beat": 9.0,
-    "transition": 2.0,
-}
+#: The component weights (`recommend.weights` holds every tuned number, and says where they
+#: come from).
+DEFAULT_WEIGHTS: Mapping[str, float] = COMPONENTS
 
 
 @dataclass
@@ -35,6 +29,9 @@ class Candidate:
     #: "ranked", "repeat" (your earlier pick), "mirror" (its twin), or "picked" (the segment's
     #: current pick, listed after the k when it is not among them)
     kind: str = "ranked"
+    #: Calibrated against the library: the share (0..1) of the moves it may offer for this part
+    #: that this one fits at least as well (`reasons.percentile`); 1 = the best it offers.
+    match: float = 0.0
 
 
 def component_scores(
@@ -82,33 +79,6 @@ def pick_distinct(
         size = min(n, size * 8)
 
 
-def reason(scores: Mapping[str, float], stretch: float, kind: str = "ranked") -> str:
-    """One line: the strongest reasons first, then the tempo, e.g.
-    'fits the music's energy; smooth from your last move; tempo within 4%'."""
-    good = {
-        "music": "matches the music's character",
-        "energy": "fits the music's energy",
-        "beat": "accents land on the beat",
-        "transition": "smooth from your last move",
-    }
-    bad = {
-        "music": "different in character from the music",
-        "energy": "energy differs from the music",
-        "beat": "accents fall between beats",
-        "transition": "a visible jump from your last move",
-    }
-    parts = []
-    if kind == "repeat":
-        parts.append("your earlier pick again: the music repeats")
-    elif kind == "mirror":
-        parts.append("mirror of your earlier pick: the music repeats")
-    ranked = sorted((n for n in good if n in scores), key=lambda n: -scores[n])
-    parts += [good[n] for n in ranked if scores[n] >= 0.7]
-    parts += [bad[n] for n in ranked if scores[n] < 0.3]
-    parts.append(f"tempo within {round(100 * stretch)}%")
-    return "; ".join(parts)
-
-
 def candidates(
     index: LibraryIndex,
     segment: SegmentFeatures,
@@ -137,6 +107,8 @@ def candidates(
     offered = offered[:k]
     masked = total.copy()
     masked[_banned_rows(index, history)] = -np.inf
+    allowed = np.isfinite(masked)  # what the library may offer here, the calibration's yardstick
+    allowed[offered] = True
     masked[offered] = -np.inf
     rows = offered + pick_distinct(
         masked, index.source, k - len(offered), avoid_sources=[index.source[r] for r in offered]
@@ -146,6 +118,9 @@ def candidates(
     if extra is not None:
         rows.append(extra)
     stretch = tempo_stretch(index, segment.beats, np.asarray(rows, dtype=np.int64))
+    faster = index.tempo[rows] < np.float32(segment_tempo(segment.beats))  # sped up to fit
+    match = reasons.percentile(total, allowed, rows)
+    shares = reasons.standing(comps, allowed, rows)
     out = []
     for j, row in enumerate(rows):
         if row in offered:
@@ -153,14 +128,16 @@ def candidates(
         else:
             kind = "picked" if row == extra else "ranked"
         sc = {n: float(v[row]) for n, v in comps.items()}
+        note = reasons.energy_weakness(index, row, segment.energy) if sc["energy"] < 0.35 else ""
         out.append(
             Candidate(
                 index=row,
                 id=str(index.ids[row]),
                 score=float(total[row]),
                 scores=sc,
-                reason=reason(sc, float(stretch[j]), kind),
+                reason=reasons.reason(sc, shares[j], float(stretch[j]), bool(faster[j]), kind, note),
                 kind=kind,
+                match=float(match[j]),
             )
         )
     return out

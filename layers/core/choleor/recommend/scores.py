@@ -13,6 +13,7 @@ import numpy as np
 
 from choleor.recommend.features import SegmentFeatures, segment_tempo
 from choleor.recommend.index import LEVEL_GRID, LibraryIndex, project
+from choleor.recommend.weights import ENERGY_SHAPE
 
 VEL_WEIGHT = 0.25  # torso lengths of jump per (torso length per beat) of velocity change
 
@@ -30,7 +31,7 @@ def music_score(index: LibraryIndex, music: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * d * d).astype(np.float32)
 
 
-def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = 0.6) -> np.ndarray:
+def energy_score(index: LibraryIndex, energy: np.ndarray, shape_weight: float = ENERGY_SHAPE) -> np.ndarray:
     """Segment loudness vs move motion energy, beat by beat: shape and level.
 
     Shape = Pearson r of the 8 per-beat values, as (1 + r) / 2. Level = 1 - |difference of
