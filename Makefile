@@ -4,7 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
+SAM_VENV := .sam-venv
+ARCH     ?= x86_64
+
 .PHONY: run test bench lint setup setup-test system-deps pose-model beat-model clean-data
+.PHONY: sam sam-setup sam-images sam-build
 
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
@@ -25,9 +29,10 @@ lint: $(VENV)/.installed-test
 setup: system-deps $(VENV)/.installed infra/node_modules/.installed pose-model beat-model
 
 # The end-to-end tests drive Debian's chromium through Playwright (no browser download); the
-# beat tests make speech with espeak-ng; the export tests open PDFs with poppler-utils.
+# beat tests make speech with espeak-ng; the export tests open PDFs with poppler-utils; the SAM
+# tests run the functions' images under the SAM CLI.
 setup-test: EXTRA_DEBIAN = chromium espeak-ng poppler-utils
-setup-test: setup $(VENV)/.installed-test
+setup-test: setup $(VENV)/.installed-test sam-images
 
 system-deps:
 	@scripts/system-deps.sh $(EXTRA_DEBIAN)
@@ -56,6 +61,29 @@ pose-model: $(VENV)/.installed
 # BeatNet's beat/downbeat network as ONNX, converted from the pinned PyPI wheel (no-op when cached).
 beat-model: $(VENV)/.installed
 	@PYTHON=$(abspath $(PY)) bash layers/beat_model/build.sh
+
+# The whole app under the real AWS SAM CLI, every function in its Lambda container (docs/DEPLOY.md).
+# `make run` stays the quick in-process way; this one is true to Lambda.
+sam: sam-setup pose-model beat-model
+	$(PY) scripts/sam_local.py --arch $(ARCH) $(ARGS)
+
+# podman, runc, mmdebstrap and podman's settings (root), and the SAM CLI in its own virtualenv.
+sam-setup: setup $(SAM_VENV)/.installed
+	@scripts/sam-setup.sh $(if $(filter arm64,$(ARCH)),--arm64)
+
+$(SAM_VENV)/.installed: infra/lambda/sam-cli.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) is needed (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q -r infra/lambda/sam-cli.txt
+	@touch $@
+
+# The Lambda base images, from Debian packages and PyPI (seconds when their locks did not change).
+sam-images: sam-setup pose-model beat-model
+	$(PY) infra/lambda/build.py --arch $(ARCH)
+
+# The functions' images, as `sam build` makes them.
+sam-build: sam-images
+	$(PY) scripts/sam_local.py --arch $(ARCH) --build-only
 
 clean-data:
 	rm -rf .choleor

@@ -1,7 +1,8 @@
-"""Start and stop DynamoDB Local (Java) and s3rver (Node) on free loopback ports.
+"""Start and stop DynamoDB Local (Java) and s3rver (Node) on free ports of one address.
 
-Both keep their data under one directory, so records and objects survive a
-restart. Children die with their parent (PR_SET_PDEATHSIG) and are stopped by
+The address is the loopback by default; `make sam` passes the podman bridge's, the only
+one Lambda containers can reach (never every interface). Both servers keep their data
+under one directory, so records and objects survive a restart. Children die with their parent (PR_SET_PDEATHSIG) and are stopped by
 process group, so Ctrl-C or a crash leaves no orphan Java or node process.
 """
 
@@ -24,6 +25,9 @@ from ..config import repo_root
 from ..errors import Unavailable
 
 S3RVER_KEY = "S3RVER"  # s3rver's fixed access key and secret
+LOOPBACK = "127.0.0.1"
+# DynamoDB Local's own launcher binds every interface; this one binds the address given.
+DYNAMODB_LAUNCHER = Path(__file__).with_name("DynamoDBLocalOnHost.java")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -41,13 +45,13 @@ def node_modules() -> Path:
     return root / "infra" / "node_modules"
 
 
-def free_port() -> int:
+def free_port(host: str = LOOPBACK) -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -102,6 +106,7 @@ class LocalStack:
     """A running pair of servers; `env()` gives the variables boto3 needs to reach them."""
 
     data_dir: Path
+    host: str = LOOPBACK
     dynamodb_port: int = 0
     s3_port: int = 0
     procs: list[subprocess.Popen] = field(default_factory=list)
@@ -112,11 +117,11 @@ class LocalStack:
 
     @property
     def dynamodb_url(self) -> str:
-        return f"http://127.0.0.1:{self.dynamodb_port}"
+        return f"http://{self.host}:{self.dynamodb_port}"
 
     @property
     def s3_url(self) -> str:
-        return f"http://127.0.0.1:{self.s3_port}"
+        return f"http://{self.host}:{self.s3_port}"
 
     def env(self) -> dict[str, str]:
         return endpoint_env(self.dynamodb_url, self.s3_url)
@@ -129,19 +134,22 @@ class LocalStack:
         (self.data_dir / "s3").mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        self.dynamodb_port = self.dynamodb_port or free_port()
-        self.s3_port = self.s3_port or free_port()
+        self.dynamodb_port = self.dynamodb_port or free_port(self.host)
+        self.s3_port = self.s3_port or free_port(self.host)
         for port in (self.dynamodb_port, self.s3_port):
-            if not port_is_free(port):
-                raise StackError(f"port {port} on 127.0.0.1 is already in use")
+            if not port_is_free(port, self.host):
+                raise StackError(f"port {port} on {self.host} is already in use")
         self.commands = {
             "dynamodb": (
                 [
                     java,
                     "-Xmx512m",
                     f"-Djava.library.path={ddb_dir / 'DynamoDBLocal_lib'}",
-                    "-jar",
-                    str(ddb_dir / "DynamoDBLocal.jar"),
+                    "-cp",
+                    f"{ddb_dir / 'DynamoDBLocal.jar'}:{ddb_dir / 'DynamoDBLocal_lib'}/*",
+                    str(DYNAMODB_LAUNCHER),
+                    self.host,
+                    "-disableTelemetry",
                     "-sharedDb",
                     "-dbPath",
                     str(self.data_dir / "dynamodb"),
@@ -156,7 +164,7 @@ class LocalStack:
                     "-d",
                     str(self.data_dir / "s3"),
                     "-a",
-                    "127.0.0.1",
+                    self.host,
                     "-p",
                     str(self.s3_port),
                     "--silent",

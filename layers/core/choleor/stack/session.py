@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..storage import aws
 from .provision import provision
-from .servers import LocalStack, StackError, answers, endpoint_env, write_state
+from .servers import LOOPBACK, LocalStack, StackError, answers, endpoint_env, write_state
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,15 @@ def _supervise(stack: LocalStack, stop: threading.Event, interval: float) -> Non
 
 @contextmanager
 def owned_stack(
-    data_dir: Path, extra_state: dict | None = None, supervise: float = 1.0
+    data_dir: Path,
+    extra_state: dict | None = None,
+    supervise: float = 1.0,
+    host: str = LOOPBACK,
 ) -> Iterator[LocalStack]:
-    """Start the servers on `data_dir`, provision them, watch them (a dead one is started again
-    every `supervise` seconds), and stop them on exit."""
+    """Start the servers on `data_dir`, listening on `host`, provision them, watch them (a dead
+    one is started again every `supervise` seconds), and stop them on exit."""
     with _lock(data_dir):
-        stack = LocalStack(data_dir).start()
+        stack = LocalStack(data_dir, host=host).start()
         stop = threading.Event()
         # (children of this thread get SIGTERM if it ends: it ends only when the stack stops)
         watcher = threading.Thread(

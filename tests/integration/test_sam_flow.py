@@ -1,0 +1,133 @@
+"""The whole flow under the real AWS SAM CLI: every API call through `sam local start-api`, every
+job in a Lambda container started by `sam local start-lambda`, against DynamoDB Local and s3rver.
+
+A dance library is added through the API (ingest runs in IngestDanceFunction), then a song goes
+in (AnalyzeSongFunction), an interval, a pick, auto-fill, the video (RenderFunction: the pieces
+as parallel invocations, then the join), and the downloaded file is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import requests
+
+from tests.conftest import DATA, wait_job
+from tests.integration import sam_app
+
+pytestmark = [pytest.mark.integration, pytest.mark.sam, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    sam = sam_app.start(tmp_path_factory.mktemp("sam") / "data")
+    yield sam
+    sam.stop()
+
+
+def upload(app: sam_app.SamApp, route: str, path, headers: dict | None = None, **fields) -> dict:
+    data = path.read_bytes()
+    out = requests.post(
+        f"{app.url}{route}",
+        json={"filename": path.name, "size": len(data), **fields},
+        headers=headers or {},
+        timeout=60,
+    )
+    assert out.status_code == 201, out.text
+    out = out.json()
+    put = requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=60)
+    assert put.status_code == 200, put.text
+    return out
+
+
+@pytest.fixture(scope="module")
+def library(app, tmp_path_factory):
+    from tests.media import dance_video
+
+    media = tmp_path_factory.mktemp("sam-media")
+    admin = {"X-Admin-Key": sam_app.ADMIN_KEY}
+    jobs = []
+    for take in ("salsa", "modern"):
+        src = upload(app, "/api/sources", dance_video(media, take, 14), admin, style=take)["source"]
+        r = requests.post(f"{app.url}/api/sources/{src['id']}/ingest", headers=admin, timeout=60)
+        assert r.status_code == 202, r.text
+        jobs.append(r.json()["job"]["id"])
+    for job_id in jobs:
+        assert wait_job(app.url, job_id, timeout=600)["status"] == "done"
+    moves = requests.get(f"{app.url}/api/moves", timeout=60).json()["moves"]
+    assert len(moves) >= 8
+    return moves
+
+
+@pytest.fixture(scope="module")
+def song(app):
+    out = upload(app, "/api/songs", DATA / "beats" / "omsx_modern_motion.flac")
+    song_id = out["song"]["id"]
+    r = requests.post(f"{app.url}/api/songs/{song_id}/analyze", timeout=60)
+    assert r.status_code == 202, r.text
+    job = wait_job(app.url, r.json()["job"]["id"], timeout=600)
+    assert job["status"] == "done", job
+    return requests.get(f"{app.url}/api/songs/{song_id}", timeout=60).json()
+
+
+def test_the_front_end_and_the_api_share_the_gateway(app):
+    page = requests.get(app.url + "/", timeout=60)
+    assert page.status_code == 200 and "<script" in page.text
+    assert (
+        requests.get(app.url + "/js/app.js", timeout=60).headers["Content-Type"].startswith("text/javascript")
+    )
+    missing = requests.get(app.url + "/api/no-such-route", timeout=60)
+    assert missing.status_code == 404 and "error" in missing.json()
+    health = requests.get(app.url + "/api/health", timeout=60).json()
+    assert health["ok"] and health["workers"]["kind"] == "lambda"
+
+
+def test_a_song_becomes_a_video_through_lambda_containers(app, library, song, tmp_path):
+    assert song["status"] == "ready" and song["analysis"]["segments"]
+    start, end = 4.0, 22.0
+    segs = requests.get(
+        f"{app.url}/api/songs/{song['id']}/segments", params={"start": start, "end": end}, timeout=60
+    ).json()["segments"]
+    r = requests.post(
+        f"{app.url}/api/choreographies", json={"song_id": song["id"], "start": start, "end": end}, timeout=60
+    )
+    assert r.status_code == 201, r.text
+    choreo = r.json()
+    assert [s["start"] for s in choreo["segments"]] == [s["start"] for s in segs]
+    cid, h = choreo["id"], {"X-Choreo-Token": choreo["token"]}
+
+    cands = requests.get(f"{app.url}/api/choreographies/{cid}/segments/0/candidates", headers=h, timeout=60)
+    assert cands.status_code == 200, cands.text
+    first = cands.json()["candidates"][0]["move_id"]
+    picked = requests.put(
+        f"{app.url}/api/choreographies/{cid}/segments/0", json={"move_id": first}, headers=h, timeout=60
+    )
+    assert picked.status_code == 200, picked.text
+    filled = requests.post(f"{app.url}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60).json()
+    assert filled["complete"] and filled["segments"][0]["move_id"] == first
+
+    r = requests.post(f"{app.url}/api/choreographies/{cid}/render", headers=h, timeout=60)
+    assert r.status_code == 202, r.text
+    job = wait_job(app.url, r.json()["job"]["id"], timeout=900)
+    assert job["status"] == "done", job
+    video = requests.get(f"{app.url}/api/choreographies/{cid}/video", headers=h, timeout=60).json()
+    path = tmp_path / "video.mp4"
+    path.write_bytes(requests.get(video["download_url"], timeout=120).content)
+    info = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    streams = {s["codec_type"]: s for s in info["streams"]}
+    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+    assert abs(float(streams["video"]["duration"]) - (filled["end"] - filled["start"])) <= 1 / 30 + 1e-3
+
+    # Every job ran in a container that start-lambda started for its function.
+    assert app.invocations("ingestdancefunction") >= 2
+    assert app.invocations("analyzesongfunction") >= 1
+    assert app.invocations("renderfunction") >= len(filled["segments"])
