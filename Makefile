@@ -13,8 +13,9 @@ ARCH     ?= x86_64
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
 
+# setup-test builds the Lambda images, so here the SAM tests run (elsewhere they skip, saying why).
 test: setup-test lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	CHOLEOR_REQUIRE_SAM=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 # Every benchmark, one after another: each prints its table of ratios measured side by side in one run,
 # and fails when a ratio passes its guard (room for noise included). Not part of `make test`.

@@ -18,9 +18,34 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 ADMIN_KEY = "sam-test-admin-key"
+# `make test` sets this: there the SAM setup ran first, so a missing piece is a failure, not a skip.
+REQUIRED = os.environ.get("CHOLEOR_REQUIRE_SAM") == "1"
+
+
+def missing_setup() -> str | None:
+    """Why the SAM tests cannot run here (None when podman, the SAM CLI and the images are set up)."""
+    import shutil
+
+    if not shutil.which("podman"):
+        return "podman is not installed"
+    if not (ROOT / ".sam-venv" / "bin" / "sam").exists():
+        return "the SAM CLI is not installed in .sam-venv"
+    out = subprocess.run(["podman", "image", "exists", "localhost/choleor-heavy:x86_64"], capture_output=True)
+    if out.returncode != 0:
+        return "the Lambda base images are not built"
+    return None
+
+
+def skip_unless_set_up() -> None:
+    """Skip, saying what to run, when the SAM setup is missing, except under `make test`."""
+    import pytest
+
+    why = missing_setup()
+    if why and not REQUIRED:
+        pytest.skip(f"{why}: run `make sam-images` (podman, the SAM CLI, the images) to run the SAM tests")
 
 
 @dataclass
