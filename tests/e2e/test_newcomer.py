@@ -18,7 +18,10 @@ def test_phone_song_list_holds_a_long_title_and_my_upload_can_be_deleted(
     long_name = ("A very long song title that goes on " * 6)[:196].strip() + ".mp3"
     mine = tmp_path / long_name
     shutil.copy(song_mp3, mine)
-    page, _ = make_page(**PHONE)
+    page, watch = make_page(**PHONE)
+    # /api/health answers 503 when a probe takes over 2 s, which a busy 2-core machine reaches while
+    # the analysis runs; the header then says so, and that is not what this test is about
+    watch.allow(r"status of 503 \(Service Unavailable\)")
     page.goto("/")
     page.locator("#song-file").set_input_files(str(mine))
     page.wait_for_url(re.compile(r"#/song/[^/]+$"), timeout=240_000)
@@ -50,7 +53,7 @@ def test_phone_song_list_holds_a_long_title_and_my_upload_can_be_deleted(
     page.locator("#song-message").filter(
         has_text=re.compile("Deleted .* and the dance made to it")
     ).wait_for()
-    assert page.locator(f'.songs li[data-song-id="{song_id}"]').count() == 0
+    assert page.locator(f'.songs li[data-song-id="{song_id}"]').count() == 0  # gone before it says so
     shots(page, "09-phone-song-deleted")
     assert requests.get(f"{serve}/api/songs/{song_id}", timeout=10).status_code == 404
     r = requests.get(
@@ -112,8 +115,9 @@ def test_the_chosen_part_survives_back_reload_and_a_stray_tap(make_page, serve, 
     page.get_by_role("button", name=re.compile("Next: choose moves")).click()
     page.wait_for_url(re.compile(r"#/dance/[^/]+/[^/]+/moves"))
     assert choreo_from_hash(page)[0] == cid
-    # a pick's confirmation is on the screen, not below six cards
+    # a pick's confirmation is on the screen, not below six cards; previews use the screen's width
     cards = wait_cards(page, 1)
+    assert cards.first.locator(".media").bounding_box()["width"] >= 300
     cards.last.scroll_into_view_if_needed()
     cards.last.get_by_role("button", name=re.compile("^Pick")).click()
     confirm = page.locator("#moves-message").filter(has_text="Picked a move for part 1")

@@ -5,6 +5,7 @@ import { api, messageOf } from "../api.js";
 import { clock, errorBox, fill, h, say } from "../dom.js";
 import { danceHash, rememberDance } from "../store.js";
 import { RangePlayer, previewButton } from "../player.js";
+import { buildBanner } from "../build.js";
 
 const capital = (s) => (s ? s[0].toUpperCase() + s.slice(1) : "");
 
@@ -45,6 +46,7 @@ export async function render(main, params, { signal, go }) {
     h("h1", {}, "Choose your moves"),
     h("p.lead", {}, `For “${choreo.song_title || "your song"}”: pick one move for each part of eight beats. `
       + "Press Preview to see a move dance to the music."),
+    buildBanner(signal, { note: "More moves are coming: the suggestions get better with every dancer added." }),
     strip,
     message, // above the cards: on a phone a confirmation below six cards would be a screen away
     head,

@@ -98,9 +98,9 @@ export async function render(main, _params, { signal, go }) {
       const out = await api(`songs/${encodeURIComponent(s.id)}`, { method: "DELETE", songToken: token, signal });
       forgetSong(s.id);
       const dances = out.dances ? ` and ${out.dances === 1 ? "the dance" : `the ${out.dances} dances`} made to it` : "";
-      say(message, `Deleted “${title}”${dances}.`, "info");
       shown = -1;
       await loadSongs(null);
+      say(message, `Deleted “${title}”${dances}.`, "info");
     } catch (err) {
       if (err.name === "AbortError") return;
       if (err.status === 404) { forgetSong(s.id); shown = -1; await loadSongs(null); }
