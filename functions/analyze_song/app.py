@@ -16,11 +16,15 @@ log = logging.getLogger(__name__)
 
 
 def handler(event, context):
-    if "job_id" in event:
-        return jobs.run(event["job_id"])
+    if not isinstance(event, dict) or "job_id" in event or "Records" not in event:
+        return jobs.run_invocation(event)
     started = []
-    for rec in event.get("Records", []):
-        key = urllib.parse.unquote_plus(rec["s3"]["object"]["key"])
+    for rec in event["Records"] if isinstance(event["Records"], list) else [None]:
+        try:
+            key = urllib.parse.unquote_plus(rec["s3"]["object"]["key"])
+        except (TypeError, KeyError):
+            log.warning("not an S3 upload record: %.200s", rec)
+            continue
         try:
             job = songs.uploaded(key)
         except ChoreError as exc:  # rejected or unknown: the record says so; nothing to retry

@@ -245,3 +245,19 @@ def video(choreo_id):
 @route("/api/jobs/{job_id}", methods=["GET"])
 def get_job(job_id):
     return jobs.job(job_id)
+
+
+# --- Lambda entry ------------------------------------------------------------
+
+
+def handler(event, context):
+    """The functions' entry (template.yaml): API Gateway's request events go to Chalice; any other
+    event gets a 400 saying what was expected (Chalice itself would answer a 500 or crash)."""
+    context_ok = isinstance(event, dict) and isinstance(event.get("requestContext"), dict)
+    if not context_ok or not event["requestContext"].get("resourcePath"):
+        return {
+            "statusCode": 400,
+            "headers": {"Content-Type": "application/json", **SECURITY_HEADERS},
+            "body": '{"error": "not an API Gateway request (payload format 1.0) for a route of this API"}',
+        }
+    return app(event, context)

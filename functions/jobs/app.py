@@ -4,4 +4,4 @@ from choleor.usecases import jobs
 
 
 def handler(event, context):
-    return jobs.run(event["job_id"])
+    return jobs.run_invocation(event)

@@ -24,7 +24,7 @@ def _answer(status: int, body: bytes, ctype: str) -> dict:
 
 
 def handler(event, context):
-    path = str((event or {}).get("rawPath") or "/")
+    path = str((event if isinstance(event, dict) else {}).get("rawPath") or "/")
     if path == "/api" or path.startswith("/api/"):
         return _answer(404, json.dumps({"error": "no such API route"}).encode(), "application/json")
     target = (ROOT / (path.lstrip("/") or "index.html")).resolve()

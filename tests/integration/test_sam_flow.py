@@ -137,3 +137,33 @@ def test_a_song_becomes_a_video_through_lambda_containers(app, library, song, tm
     assert app.invocations("ingestdancefunction") >= 2
     assert app.invocations("analyzesongfunction") >= 1
     assert app.invocations("renderfunction") >= len(filled["segments"])
+
+
+MALFORMED = [{}, ["not", "an", "event"], {"job_id": 42, "Records": "x"}]
+
+
+def test_every_function_answers_a_malformed_event_with_a_clear_error(app):
+    """Each function in its container, invoked through start-lambda with events it cannot use,
+    answers with a message (no traceback, no function error that Lambda would retry)."""
+    from choleor.stack import sam, template
+
+    lambda_url = json.loads((app.logs / "sam-env.json").read_text())["Parameters"]["AWS_ENDPOINT_URL_LAMBDA"]
+    functions = template.resources_of_type(template.load(), "AWS::Serverless::Function")
+    for name in functions:
+        if name == "JobSweepFunction":  # a schedule's event carries nothing: it reads none
+            payload, errored = sam.invoke(lambda_url, name, MALFORMED[1])
+            assert not errored and "redispatched" in payload, payload
+            continue
+        if name == "WebFunction":
+            events = [{"rawPath": "/../../etc/passwd"}, {"rawPath": "/api/nothing"}]
+        else:
+            events = MALFORMED + ([{"job_id": "no-such-job"}] if name == "JobFunction" else [])
+        for event in events:
+            payload, errored = sam.invoke(lambda_url, name, event)
+            assert not errored, (name, event, payload)
+            text = json.dumps(payload)
+            assert "Traceback" not in text and "errorType" not in text, (name, event, text)
+            if name.startswith("Api") or name == "WebFunction":
+                assert payload["statusCode"] in (400, 404), (name, event, payload)
+            else:
+                assert payload.get("error") or payload == {"started": []}, (name, event, payload)

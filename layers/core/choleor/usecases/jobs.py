@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import BadInput, ChoreError
 from ..jobs import dispatch, store
 from ..jobs.runner import run_job
 
@@ -15,6 +16,18 @@ def run(job_id: str) -> dict:
     """Run one job by id (a redelivered event for a finished job does nothing)."""
     done = run_job(job_id)
     return {"job_id": done.id, "status": done.status}
+
+
+def run_invocation(event: object) -> dict:
+    """A job function's Lambda event, `{"job_id": "..."}`: run that job. An event without a job id,
+    or naming no job, is answered with `{"error": ...}` (never retried: it would fail the same way)."""
+    job_id = event.get("job_id") if isinstance(event, dict) else None
+    try:
+        if not isinstance(job_id, str) or not job_id:
+            raise BadInput(f'a job invocation carries {{"job_id": "<id>"}}, not {str(event)[:200]}')
+        return run(job_id)
+    except ChoreError as exc:
+        return {"error": exc.message}
 
 
 def sweep() -> dict:
