@@ -188,3 +188,31 @@ def test_library_page_pages_and_filters(make_page, serve, shots):
     assert page.locator("#library-count").inner_text().endswith(f"of {len(sources)} videos match")
     shots(page, "12-phone-library-filtered")
     no_horizontal_scroll(page)
+
+
+def test_a_200_character_title_fits_every_page_at_both_sizes(make_page, serve, song_mp3, shots):
+    from tests.api_client import wait_job
+
+    title = ("Extended club remix " * 7 + "x" * 80)[:200]  # words, then one unbroken run
+    body = requests.post(
+        f"{serve}/api/songs",
+        json={"filename": "long.mp3", "size": song_mp3.stat().st_size, "title": title},
+        timeout=10,
+    ).json()
+    up = body["upload"]
+    requests.put(up["url"], data=song_mp3.read_bytes(), headers=up["headers"], timeout=60).raise_for_status()
+    job = requests.post(f"{serve}/api/songs/{body['song']['id']}/analyze", timeout=10).json()["job"]
+    assert wait_job(serve, job["id"])["status"] == "done"
+    for name, size in (("phone", PHONE), ("desktop", dict(width=1280, height=800))):
+        page, watch = make_page(**size)
+        watch.allow(r"status of 503 \(Service Unavailable\)")  # /api/health on a busy machine, as above
+        page.goto("/")
+        page.locator(f'.songs li[data-song-id="{body["song"]["id"]}"]').wait_for()
+        no_horizontal_scroll(page)
+        page.goto(f"/#/song/{body['song']['id']}")
+        page.wait_for_selector("canvas")
+        no_horizontal_scroll(page)
+        shots(page, f"13-{name}-long-title-part")
+        page.goto("/#/library")
+        page.locator("section.source").first.wait_for()
+        no_horizontal_scroll(page)
