@@ -56,7 +56,10 @@ def check_owner(song_id: str, token: str | None) -> dict:
     rec = get_record(song_id)
     expected = rec.get("owner_hash")
     if not expected:
-        raise Forbidden("this song came with Choleor, so it can't be deleted here")
+        raise Forbidden(
+            "this song has no uploader's key (it came with Choleor, or was uploaded before songs could be "
+            "deleted), so it can't be deleted here"
+        )
     if not token or not hmac.compare_digest(_owner_hash(str(token)), expected):
         raise Forbidden(
             "only the person who uploaded this song can delete it (from the browser they uploaded it with)"
