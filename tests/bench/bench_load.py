@@ -170,7 +170,37 @@ def run(url: str, pid: int, clients: int, seconds: float, routes=ROUTES) -> dict
     return results
 
 
-def report(results: dict, clients: int, seconds: float) -> str:
+def storage_floor(seconds: float = 3.0, threads: int = 8) -> float | None:
+    """GetItem calls per second that DynamoDB answers to `threads` threads of this process (serve
+    has 8 workers), with nothing else in the way: no route that reads one record per request can
+    serve more. None when this process has no storage configured."""
+    import threading
+
+    from choleor.storage import records
+
+    try:
+        records.get("jobs", {"id": "load-bench-floor"})
+    except Exception:  # no storage here: the figure is left out
+        return None
+    counts: list[int] = []
+    stop = time.perf_counter() + seconds
+
+    def work():
+        n = 0
+        while time.perf_counter() < stop:
+            records.get("jobs", {"id": "load-bench-floor"})
+            n += 1
+        counts.append(n)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(counts) / seconds
+
+
+def report(results: dict, clients: int, seconds: float, floor: float | None = None) -> str:
     load_avg = os.getloadavg()[0]
     lines = [
         f"load: {clients} keep-alive clients, {seconds:g} s per route, loopback; "
@@ -186,6 +216,11 @@ def report(results: dict, clients: int, seconds: float) -> str:
             f"{route:<13}{r['requests']:>7}{r['single_p50_ms']:>12.1f}ms{r['p50_ms']:>7.1f}ms{r['p95_ms']:>7.1f}ms"
             f"{r['max_ms']:>7.0f}ms{r['errors']:>8}{r['rss_before_mb']:>8.0f}+{r['rss_growth_mb']:<7.1f}"
             f"{'<= ' + str(int(target)) + ' ms':>12}"
+        )
+    if floor:
+        lines.append(
+            f"storage alone: DynamoDB answers {floor:.0f} GetItem/s to 8 threads; a route reading one "
+            f"record per request waits at least {1000 * clients / floor:.0f} ms on average at {clients} clients"
         )
     return "\n".join(lines)
 
@@ -228,6 +263,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--routes", default=",".join(ROUTES))
+    ap.add_argument("--data", help="that serve's data directory, to measure its storage alone")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     for host in (urlsplit(args.url).hostname,) if args.url else ():
@@ -239,13 +275,28 @@ def main() -> None:
         data = Path(os.environ.get("CHOLEOR_BENCH_DATA") or ROOT / ".choleor-bench")
         proc, url = _start_serve(data)
         pid = proc.pid
+        args.data = str(data)
     try:
         results = run(url.rstrip("/"), pid or os.getpid(), args.clients, args.seconds, args.routes.split(","))
+        floor = _floor_of(args.data)
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGINT)
             proc.wait(60)
-    print(json.dumps(results, indent=2) if args.json else report(results, args.clients, args.seconds))
+    if args.json:
+        print(json.dumps({"routes": results, "storage_floor_per_s": floor}, indent=2))
+    else:
+        print(report(results, args.clients, args.seconds, floor))
+
+
+def _floor_of(data: str | None) -> float | None:
+    """The storage floor of the serve on `data` (the storage this process has, without it)."""
+    if not data:
+        return storage_floor()
+    from choleor.usecases import system
+
+    with system.storage(data):
+        return storage_floor()
 
 
 # --- the guards, on the test server --------------------------------------------------------------
@@ -275,8 +326,9 @@ def test_load(api, library, ready_song):
         timeout=600,
     )
     assert out.returncode == 0, out.stderr
-    results = json.loads(out.stdout)
-    print("\n" + report(results, clients, seconds))
+    answer = json.loads(out.stdout)
+    results = answer["routes"]
+    print("\n" + report(results, clients, seconds, answer["storage_floor_per_s"]))
     # 50 closed-loop clients on a server that runs requests one at a time would wait 50x the
     # one-client latency; allow 3x that for the I/O thread, the client's own work and a busy machine
     # (a listen backlog that drops connections, or a thread and fresh clients per connection, is

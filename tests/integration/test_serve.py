@@ -42,7 +42,7 @@ def start(data: Path, port: int, env=None) -> subprocess.Popen:
         try:
             if requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
                 return proc
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still starting (a busy machine)
             pass
         time.sleep(0.3)
     proc.kill()

@@ -22,7 +22,7 @@ from . import uploads
 from .config import Limits
 from .errors import BadInput, ChoreError, Conflict, Forbidden
 from .jobs.registry import register
-from .storage import objects, records
+from .storage import memo, objects, records
 
 SONGS = uploads.Kind(
     table="songs",
@@ -121,6 +121,12 @@ _analyses: OrderedDict[tuple, dict] = OrderedDict()  # (song id, analysed at) ->
 _analyses_lock = threading.Lock()
 
 
+@memo.remembered(("songs",), seconds=2.0)
+def _record_for_analysis(song_id: str) -> dict:
+    """The song's record as candidates read it on every request (a write here drops the copy)."""
+    return get_record(song_id)
+
+
 def analysis(song_id: str) -> dict:
     """The stored analysis of a ready song (beats, downbeats, peaks, unit segments).
 
@@ -128,7 +134,7 @@ def analysis(song_id: str) -> dict:
     one has a new `analyzed_at`), so candidates do not fetch and parse it on every request.
     The answer is shared: read it, do not change it.
     """
-    rec = get_record(song_id)
+    rec = _record_for_analysis(song_id)
     if rec["status"] != uploads.READY:
         raise Conflict(f"the song is not analysed yet (status: {rec['status']})")
     key = (song_id, rec.get("analyzed_at"))
@@ -152,6 +158,7 @@ def view(song_id: str) -> dict:
     return out
 
 
+@memo.remembered(("songs",), seconds=1.0)
 def list_ready() -> list[dict]:
     songs = [
         SONGS.public(r)

@@ -15,7 +15,10 @@ from .recommend import auto, rank
 from .recommend import index as rindex
 from .recommend.features import SegmentFeatures
 from .recommend.repeats import music_repeats
-from .storage import objects, records
+from .storage import memo, objects, records
+
+#: How long a move or source record read for candidates serves later requests of this process.
+RECORD_SECONDS = 30.0
 
 
 def _rows(index: rindex.LibraryIndex) -> dict[str, int]:
@@ -70,8 +73,8 @@ def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
     seg = choreography.segment(rec, k)
     k = seg["index"]
     index, _, found = _ranked(rec, k, n)
-    moves = records.get_many("moves", [c.id for c in found])
-    sources = records.get_many("sources", [m["source_id"] for m in moves.values()])
+    moves = _kept("moves", [c.id for c in found])
+    sources = _kept("sources", [m["source_id"] for m in moves.values()])
     return {
         "segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
         "candidates": [_candidate_view(c, seg, moves, sources) for c in found],
@@ -126,6 +129,12 @@ def _fell_out(rec: dict, k: int, index: rindex.LibraryIndex) -> str | None:
     if context.get("library") != index.version:
         return "new moves were added to the library"
     return None
+
+
+def _kept(table: str, ids: list[str]) -> dict[str, dict]:
+    """Move and source records change only when their source is ingested again or removed
+    (a write that drops the copies in this process): candidates keep them for a while."""
+    return memo.records_by_id(table, ids, lambda missing: records.get_many(table, missing), RECORD_SECONDS)
 
 
 def _candidate_view(c: rank.Candidate, seg: dict, moves: dict, sources: dict) -> dict:

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import Conflict, NotFound
 from ..recommend import index as rindex
 from ..recommend.features import MoveFeatures
-from ..storage import objects, records
+from ..storage import memo, objects, records
 
 POINTER = "library/current.json"
 _cache: dict = {}
@@ -111,9 +111,11 @@ def rebuild() -> dict:
         pointer["trajectories_key"] = f"library/trajectories-{version}.npz"
         objects.put_bytes(pointer["trajectories_key"], buf.getvalue())
     objects.put_bytes(POINTER, json.dumps(pointer).encode(), "application/json")
+    memo.forget("library")
     return pointer
 
 
+@memo.remembered(("library",), seconds=1.0)
 def current_pointer() -> dict | None:
     try:  # one GET (not HEAD then GET): every candidates request reads it
         return json.loads(objects.get_bytes(POINTER))

@@ -35,7 +35,7 @@ import numpy as np
 from ..config import repo_root
 from ..errors import BadInput, Unavailable
 from ..jobs.registry import register
-from ..storage import objects, records
+from ..storage import memo, objects, records
 from . import catalog, sources
 
 RENDER_VERSION = "v1"  # bump when the renderer's look changes, to re-render cached takes
@@ -256,6 +256,7 @@ def seed(
         "finished_at": time.time(),
     }
     objects.put_bytes(BUILD_KEY, json.dumps(build).encode(), "application/json")
+    memo.forget("library")
     return {
         "added": added,
         "songs_added": songs_added,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import table_name
 from ..errors import Conflict, Unavailable
-from . import aws
+from . import aws, memo
 
 log = logging.getLogger(__name__)
 _ser = aws.TypeSerializer()
@@ -98,14 +98,17 @@ def put(
     """Write a whole record. `if_absent="id"` makes it a create that fails with Conflict if it exists."""
     if if_absent:
         condition = f"attribute_not_exists({if_absent})"
-    _call(
-        "put_item",
-        TableName=table_name(table),
-        Item=_encode(item),
-        ConditionExpression=condition,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=_values(values),
-    )
+    try:
+        _call(
+            "put_item",
+            TableName=table_name(table),
+            Item=_encode(item),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_values(values),
+        )
+    finally:  # after the write (a timed-out one may have landed): this process reads it next
+        memo.forget(table)
 
 
 def get(table: str, key: dict, *, consistent: bool = True) -> dict | None:
@@ -185,16 +188,19 @@ def update_expression(
 ) -> dict:
     """Apply a DynamoDB UpdateExpression as written (nested paths such as `#s[3].#m` included);
     returns the record as it is after the update, or raises Conflict when `condition` fails."""
-    out = _call(
-        "update_item",
-        TableName=table_name(table),
-        Key=_encode(key),
-        UpdateExpression=expression,
-        ConditionExpression=condition,
-        ExpressionAttributeNames=names or None,
-        ExpressionAttributeValues=_values(values),
-        ReturnValues="ALL_NEW",
-    )
+    try:
+        out = _call(
+            "update_item",
+            TableName=table_name(table),
+            Key=_encode(key),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names or None,
+            ExpressionAttributeValues=_values(values),
+            ReturnValues="ALL_NEW",
+        )
+    finally:
+        memo.forget(table)
     return _decode(out.get("Attributes", {}))
 
 
@@ -206,14 +212,17 @@ def delete(
     names: dict | None = None,
     values: dict | None = None,
 ) -> None:
-    _call(
-        "delete_item",
-        TableName=table_name(table),
-        Key=_encode(key),
-        ConditionExpression=condition,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=_values(values),
-    )
+    try:
+        _call(
+            "delete_item",
+            TableName=table_name(table),
+            Key=_encode(key),
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_values(values),
+        )
+    finally:
+        memo.forget(table)
 
 
 def query(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import BadInput
 from ..library import sources
+from ..storage import memo
 
 
 def check_admin(key: str | None) -> None:
@@ -43,6 +44,7 @@ def move(move_id: str) -> dict:
     return sources.get_move(move_id)
 
 
+@memo.remembered(("sources", "jobs", "library"), seconds=1.0)
 def stats() -> dict:
     """Counts of the library, its moves per 10 BPM, the default library's seeding job while
     there is one, and how long the default library took to build."""

@@ -36,26 +36,35 @@ def _probe(ping) -> dict:
         return {"ok": False, "error": f"the probe failed ({type(exc).__name__})"}
 
 
+#: A good probe round serves the health requests of this long after it started: a crowd of
+#: monitors costs one round per half second, and a stopped server still shows within a second.
+#: A failed round is never reused: the next request probes again.
+PROBE_REUSE_SECONDS = 0.5
 _round_lock = threading.Lock()
-_round: dict = {}  # the probes in flight: callers that come meanwhile share them
+_round: dict = {}  # the latest probe round: its futures and when it started
 
 
 def _current_probes() -> dict:
     with _round_lock:
         futures = _round.get("futures")
-        if futures is None or all(f.done() for f in futures.values()):
+        done = futures is not None and all(f.done() for f in futures.values())
+        stale = done and (
+            time.monotonic() - _round["started"] > PROBE_REUSE_SECONDS
+            or not all(f.result()["ok"] for f in futures.values())
+        )
+        if futures is None or stale:
             futures = {
                 name: _probes.submit(_probe, ping)
                 for name, ping in (("dynamodb", records.ping), ("s3", objects.ping))
             }
-            _round["futures"] = futures
+            _round.update(futures=futures, started=time.monotonic())
         return futures
 
 
 def health() -> dict:
     """State of DynamoDB, S3 and the job workers, as a person would want to read it; within 2 s.
 
-    Requests that arrive while a probe is in flight share its answer (no result is kept after it).
+    Requests share a probe round while it is in flight, and a good one for `PROBE_REUSE_SECONDS`.
     """
     out: dict = {}
     pending = _current_probes()
