@@ -87,3 +87,30 @@ def test_a_write_through_records_drops_the_copies(monkeypatch):
     assert listing() == 3
     records.delete("songs", {"id": "x"})
     assert listing() == 4
+
+
+def test_an_expired_copy_serves_while_another_thread_reads_anew():
+    import threading
+
+    release, started = threading.Event(), threading.Event()
+    calls = []
+
+    @memo.remembered(("songs",), seconds=0.3)
+    def listing():
+        calls.append(1)
+        if len(calls) == 2:
+            started.set()
+            release.wait(5)
+        return len(calls)
+
+    assert listing() == 1
+    time.sleep(0.35)
+    slow = threading.Thread(target=listing)
+    slow.start()
+    assert started.wait(5)
+    assert listing() == 1  # the old copy, not a second read nor a wait
+    release.set()
+    slow.join()
+    assert listing() == 2 and len(calls) == 2
+    memo.forget("songs")  # after a write nothing old is served
+    assert listing() == 3

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -97,7 +98,8 @@ def _floor_y(path: Path, info) -> float | None:
     if memo.exists():
         return json.loads(memo.read_text())["floor_y"]
     found = floor_line(path, info)
-    partial = memo.with_name(f".{memo.name}.{os.getpid()}")
+    # Per thread too: two render pieces of one source find it at once in one process.
+    partial = memo.with_name(f".{memo.name}.{os.getpid()}.{threading.get_ident()}")
     partial.write_text(json.dumps({"floor_y": found}))
     os.replace(partial, memo)
     return found

@@ -24,6 +24,7 @@ from typing import Any
 _lock = threading.Lock()
 _copies: dict[tuple, tuple[float, Any]] = {}  # (function name, args) -> (expires at, value)
 _tables: dict[tuple, tuple[str, ...]] = {}  # the same key -> the tables it was read from
+_refreshing: set[tuple] = set()  # keys a thread is reading anew
 
 
 def remembered(tables: tuple[str, ...], seconds: float) -> Callable:
@@ -38,11 +39,20 @@ def remembered(tables: tuple[str, ...], seconds: float) -> Callable:
             now = time.monotonic()
             with _lock:
                 kept = _copies.get(key)
-            if kept is not None and kept[0] > now:
+                # An expired copy still serves while another thread reads the new one: the crowd
+                # waits for no round trip, and storage gets one read per lifetime, not one per thread.
+                serve_kept = kept is not None and (kept[0] > now or key in _refreshing)
+                if not serve_kept:
+                    _refreshing.add(key)
+            if serve_kept:
                 return copy.deepcopy(kept[1])
-            value = fn(*args)
+            try:
+                value = fn(*args)
+            finally:
+                with _lock:
+                    _refreshing.discard(key)
             with _lock:
-                _copies[key] = (now + seconds, value)
+                _copies[key] = (time.monotonic() + seconds, value)
                 _tables[key] = tables
             return copy.deepcopy(value)
 
