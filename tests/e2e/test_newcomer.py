@@ -108,6 +108,7 @@ def test_the_chosen_part_survives_back_reload_and_a_stray_tap(make_page, serve, 
     page.get_by_role("button", name=re.compile("Next: choose moves")).click()
     page.wait_for_url(re.compile(r"#/dance/[^/]+/[^/]+/moves"))
     cid, _ = choreo_from_hash(page)
+    wait_cards(page, 1)  # the moves page as a person sees it before going back
     # back shows the same part, and Next goes on with the same dance
     page.go_back()
     page.wait_for_selector("canvas")

@@ -20,6 +20,7 @@ export async function render(main, params, { signal, go }) {
   fill(main, h("h1", {}, "Choose your moves"), h("p.muted", {}, h("span.spinner"), " Loading your dance…"));
   const base = `choreographies/${encodeURIComponent(id)}`;
   let choreo = await api(base, { token, signal });
+  if (signal.aborted) return null; // left meanwhile (back): this page must not touch the next one
   rememberDance(id, token, choreo.song_title, { songId: choreo.song_id, start: choreo.start, end: choreo.end });
 
   const n = choreo.segments.length;
