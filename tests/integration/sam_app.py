@@ -21,6 +21,7 @@ import requests
 from tests.paths import ROOT
 
 ADMIN_KEY = "sam-test-admin-key"
+READY = "Choleor runs under SAM at"  # what scripts/sam_local.py prints once everything answers
 # `make test` sets this: there the SAM setup ran first, so a missing piece is a failure, not a skip.
 REQUIRED = os.environ.get("CHOLEOR_REQUIRE_SAM") == "1"
 
@@ -95,11 +96,14 @@ def start(data: Path, timeout: float = 900.0) -> SamApp:
     while True:
         if proc.poll() is not None:
             raise AssertionError(f"sam_local.py exited: {Path(log.name).read_text()[-3000:]}")
-        try:
-            if requests.get(app.url + "/api/health", timeout=30).status_code == 200:
-                return app
-        except requests.RequestException:
-            pass
+        # Ready when the child says so (start-lambda and start-api both answer), not at the
+        # API's first answer: a job queued before start-lambda is up would fail.
+        if READY in Path(log.name).read_text(errors="replace"):
+            try:
+                if requests.get(app.url + "/api/health", timeout=30).status_code == 200:
+                    return app
+            except requests.RequestException:
+                pass
         if time.monotonic() > deadline:
             app.stop()
             raise AssertionError(f"the app under SAM did not answer: {Path(log.name).read_text()[-3000:]}")

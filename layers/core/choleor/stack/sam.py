@@ -204,10 +204,13 @@ class SamLocal:
         if not built.exists():
             raise SamError("the functions are not built: run `make sam-build`")
         common = ["--template", str(built), "--env-vars", str(env_file), "--skip-pull-image"]
+        deadline = time.monotonic() + timeout
+        # start-api only once start-lambda answers: a request that queues a job needs it.
         self._spawn(
             ["start-lambda", "--host", self.stack.host, "--port", str(self.lambda_port), *common],
             self.logs / "sam-lambda.log",
         )
+        self._wait_until_up(deadline)
         self._spawn(
             [
                 "start-api",
@@ -221,11 +224,7 @@ class SamLocal:
             ],
             self.logs / "sam-api.log",
         )
-        try:
-            self._wait(timeout)
-        except BaseException:
-            self.stop()
-            raise
+        self._wait_until_up(deadline)
         return self
 
     def _spawn(self, args: list[str], log: Path) -> None:
@@ -242,15 +241,20 @@ class SamLocal:
                 )
             )
 
-    def _wait(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for url, proc in ((self.lambda_url, self.procs[0]), (self.api_url, self.procs[1])):
-            while not answers(url):
-                if proc.poll() is not None:
-                    raise SamError(f"sam local exited with code {proc.returncode} (logs in {self.logs})")
-                if time.monotonic() > deadline:
-                    raise SamError(f"sam local did not answer at {url} within {timeout:.0f} s")
-                time.sleep(0.2)
+    def _wait_until_up(self, deadline: float) -> None:
+        """Wait for the last process spawned to answer; on failure stop all of them."""
+        url = (self.lambda_url, self.api_url)[len(self.procs) - 1]
+        proc = self.procs[-1]
+        while not answers(url):
+            problem = None
+            if proc.poll() is not None:
+                problem = f"sam local exited with code {proc.returncode} (logs in {self.logs})"
+            elif time.monotonic() > deadline:
+                problem = f"sam local did not answer at {url} in time (logs in {self.logs})"
+            if problem:
+                self.stop()
+                raise SamError(problem)
+            time.sleep(0.2)
 
     def stop(self, timeout: float = 30.0) -> None:
         # On SIGTERM, SAM stops and removes the containers it started.
