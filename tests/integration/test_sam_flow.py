@@ -71,7 +71,10 @@ def song(app):
     assert r.status_code == 202, r.text
     job = wait_job(app.url, r.json()["job"]["id"], timeout=600)
     assert job["status"] == "done", job
-    return requests.get(f"{app.url}/api/songs/{song_id}", timeout=60).json()
+    return {
+        **requests.get(f"{app.url}/api/songs/{song_id}", timeout=60).json(),
+        "owner_token": out["owner_token"],
+    }
 
 
 def test_the_front_end_and_the_api_share_the_gateway(app):
@@ -167,3 +170,63 @@ def test_every_function_answers_a_malformed_event_with_a_clear_error(app):
                 assert payload["statusCode"] in (400, 404), (name, event, payload)
             else:
                 assert payload.get("error") or payload == {"started": []}, (name, event, payload)
+
+
+def test_every_route_of_the_light_api_function_answers_in_its_container(app, library, song):
+    """ApiFunction runs on the light image (Chalice and boto3, no numpy stack): each of its routes
+    answers there as the API doc says. Last in the file: it deletes the song."""
+    from choleor.stack import template
+
+    events = template.load()["Resources"]["ApiFunction"]["Properties"]["Events"].values()
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events}
+    base = template.load()["Resources"]["ApiFunction"]["Metadata"]["DockerBuildArgs"]["BASE"]
+    assert base == "light"
+    get = lambda path, **kw: requests.get(app.url + path, timeout=60, **kw)  # noqa: E731
+    checked = set()
+
+    def check(method: str, route: str, response: requests.Response, status: int = 200) -> dict:
+        assert response.status_code == status, (method, route, response.text)
+        checked.add((method, route))
+        return response.json()
+
+    check("GET", "/api/health", get("/api/health"))
+    songs = check("GET", "/api/songs", get("/api/songs"))["songs"]
+    assert song["id"] in [s["id"] for s in songs]
+    assert check("GET", "/api/songs/{song_id}", get(f"/api/songs/{song['id']}"))["status"] == "ready"
+    assert check("GET", "/api/songs/{song_id}/audio", get(f"/api/songs/{song['id']}/audio"))["url"]
+    sources = check("GET", "/api/sources", get("/api/sources"))["sources"]
+    assert len(sources) >= 2
+    assert check("GET", "/api/sources/{source_id}", get(f"/api/sources/{sources[0]['id']}"))["n_moves"] > 0
+    moves = check("GET", "/api/moves", get("/api/moves"))["moves"]
+    assert check("GET", "/api/moves/{move_id}", get(f"/api/moves/{moves[0]['id']}"))["video_url"]
+    # The routes that start something: checked in the flow above and by the library fixture.
+    checked |= {
+        ("POST", "/api/songs"),
+        ("POST", "/api/songs/{song_id}/analyze"),
+        ("GET", "/api/jobs/{job_id}"),
+    }
+    checked |= {("POST", "/api/sources"), ("POST", "/api/sources/{source_id}/ingest")}
+
+    choreo = requests.post(
+        f"{app.url}/api/choreographies", json={"song_id": song["id"], "start": 4.0, "end": 22.0}, timeout=60
+    ).json()
+    cid, h = choreo["id"], {"X-Choreo-Token": choreo["token"]}
+    assert (
+        check("GET", "/api/choreographies/{choreo_id}", get(f"/api/choreographies/{cid}", headers=h))["id"]
+        == cid
+    )
+    shared = requests.post(f"{app.url}/api/choreographies/{cid}/share", headers=h, timeout=60)
+    view = {
+        "X-Choreo-Token": check("POST", "/api/choreographies/{choreo_id}/share", shared, 201)["share_token"]
+    }
+    assert get(f"/api/choreographies/{cid}", headers=view).json()["access"] == "read"
+    off = requests.delete(f"{app.url}/api/choreographies/{cid}/share", headers=h, timeout=60)
+    assert check("DELETE", "/api/choreographies/{choreo_id}/share", off)["shared"] is False
+    assert get(f"/api/choreographies/{cid}", headers=view).status_code == 404
+
+    owner = {"X-Song-Token": song["owner_token"]}
+    gone = requests.delete(f"{app.url}/api/songs/{song['id']}", headers=owner, timeout=60)
+    assert check("DELETE", "/api/songs/{song_id}", gone)["dances"] >= 1
+    assert get(f"/api/songs/{song['id']}").status_code == 404
+    assert get(f"/api/choreographies/{cid}", headers=h).status_code == 404
+    assert checked == routes

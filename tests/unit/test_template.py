@@ -161,3 +161,41 @@ def test_the_image_locks_install_the_pinned_runtime_dependencies():
             assert light.get(name) == version, dep
     assert not {"numpy", "scipy", "onnxruntime"} & set(light)
     assert heavy["awslambdaric"] == light["awslambdaric"]
+
+
+# Import names of the light image's packages (light.lock lists distributions).
+_LIGHT_IMPORTS = {"python-dateutil": "dateutil", "snapshot-restore-py": "snapshot_restore_py"}
+
+_IMPORT_ONLY = """
+import importlib.abc, sys
+allowed = set(sys.argv[1].split(",")) | set(sys.stdlib_module_names) | {"choleor", "app"}
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] not in allowed:
+            raise ImportError(f"{name} is not in the light image")
+sys.meta_path.insert(0, Refuse())
+sys.path[:0] = [sys.argv[2], sys.argv[3]]
+import app
+"""
+
+
+def test_functions_on_the_light_image_load_with_its_packages_only():
+    """A function built on the light base (no numpy stack, no PyYAML) imports nothing else at load:
+    an import the image lacks would fail every cold start of that function."""
+    lines = (ROOT / "infra" / "lambda" / "light.lock").read_text().splitlines()
+    dists = [ln.split("==")[0].lower() for ln in lines if ln and not ln.startswith("#")]
+    allowed = ",".join(_LIGHT_IMPORTS.get(d, d.replace("-", "_")) for d in dists)
+    light = {
+        name: res
+        for name, res in _functions(tpl.load(TEMPLATE)).items()
+        if res["Metadata"].get("DockerBuildArgs", {}).get("BASE", "light") == "light"
+    }
+    assert {"ApiFunction", "JobSweepFunction", "WebFunction"} <= set(light)
+    for name, res in light.items():
+        out = subprocess.run(
+            [sys.executable, "-c", _IMPORT_ONLY, allowed, str(_code_dir(res)), str(ROOT / "layers" / "core")],
+            capture_output=True,
+            text=True,
+            cwd=_code_dir(res),
+        )
+        assert out.returncode == 0, (name, out.stderr[-1500:])

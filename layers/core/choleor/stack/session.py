@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..storage import aws
-from .provision import provision
 from .servers import LOOPBACK, LocalStack, StackError, answers, endpoint_env, write_state
 
 log = logging.getLogger(__name__)
@@ -114,6 +113,10 @@ def owned_stack(
         _owned.append(stack)
         try:
             use_env(stack.env())
+            # Imported here: it reads template.yaml with PyYAML, which the light Lambda image
+            # (the API function's) does not have and never needs.
+            from .provision import provision
+
             provision()
             write_state(stack, os.getpid(), extra_state)
             watcher.start()
