@@ -172,6 +172,37 @@ def test_every_function_answers_a_malformed_event_with_a_clear_error(app):
                 assert payload.get("error") or payload == {"started": []}, (name, event, payload)
 
 
+def test_the_sweeper_removes_an_upload_that_never_came(app):
+    """JobSweepFunction in its light container: a song whose file never came, past its hour, is
+    removed with what was stored of it; one still within its hour is kept."""
+    import boto3
+
+    from choleor.stack import sam
+
+    params = json.loads((app.logs / "sam-env.json").read_text())["Parameters"]
+    late, fresh = (
+        requests.post(f"{app.url}/api/songs", json={"filename": f"{n}.mp3", "size": 1000}, timeout=60).json()
+        for n in ("late", "fresh")
+    )
+    table = boto3.resource(
+        "dynamodb",
+        endpoint_url=params["AWS_ENDPOINT_URL_DYNAMODB"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    ).Table(params["CHOLEOR_TABLE_SONGS"])
+    table.update_item(
+        Key={"id": late["song"]["id"]},
+        UpdateExpression="SET expires_at = :past",
+        ExpressionAttributeValues={":past": 1},
+    )
+    payload, errored = sam.invoke(params["AWS_ENDPOINT_URL_LAMBDA"], "JobSweepFunction", {})
+    assert not errored and payload["expired_uploads"] >= 1, payload
+    assert requests.get(f"{app.url}/api/songs/{late['song']['id']}", timeout=60).status_code == 404
+    kept = requests.get(f"{app.url}/api/songs/{fresh['song']['id']}", timeout=60)
+    assert kept.status_code == 200 and kept.json()["status"] == "awaiting_upload"
+
+
 def test_every_route_of_the_light_api_function_answers_in_its_container(app, library, song):
     """ApiFunction runs on the light image (Chalice and boto3, no numpy stack): each of its routes
     answers there as the API doc says. Last in the file: it deletes the song."""
