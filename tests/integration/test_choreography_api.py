@@ -78,6 +78,12 @@ def test_the_flow_candidates_pick_go_back_and_auto(api, choreo):
         assert pick["move_id"] == seg["move_id"] and pick["picked_by"] == seg["picked_by"]
         assert pick["in_top"] == (listed[0]["kind"] != "picked")
         assert pick["fell_out"] is None
+        # Choleor's pick says why it is not the best match, and only then.
+        first_listed = answer["candidates"][0]["move_id"] == seg["move_id"]
+        if seg["picked_by"] == "choleor" and not first_listed:
+            assert pick["why"] and pick["why"].startswith(("it ", "the best match ")), pick
+        else:
+            assert pick["why"] is None, pick
         # the match is calibrated on what the library offers for this part: the best reads 100 %
         assert answer["candidates"][0]["match"] == 1.0
         assert all(0.0 <= c["match"] <= 1.0 for c in answer["candidates"])
@@ -170,6 +176,7 @@ def test_the_fell_out_message_is_said_only_when_true(api, library, ready_song):
         "picked_by": "you",
         "in_top": True,
         "fell_out": None,
+        "why": None,
     }
     put(0, first[1]["move_id"])  # the move before part 2 changes
     now = six(1)

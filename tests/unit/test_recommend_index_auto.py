@@ -259,3 +259,37 @@ def test_auto_fill_picks_from_the_six_each_part_shows():
         outside = [t for t, (p, shown) in enumerate(zip(result.picks, result.shown)) if p not in shown]
         assert outside == [], f"song {seed}: parts {outside} were filled with a move not shown there"
         assert late_repeats(index, result.picks, repeats=music_repeats(index, segments)) == {}
+
+
+def test_why_auto_fill_did_not_take_the_best_match():
+    """Each reason is given where it is the true one, in the search's order of costs."""
+    from choleor.recommend.auto import why_not_first
+
+    raised = BASE_POSE.copy()
+    raised[9:11] += [0.0, -0.8]  # wrists up: a visible jump from the base pose
+    moves = [
+        simple_move("p", "P", end=BASE_POSE),  # ends in the base pose
+        simple_move("smooth", "S", start=BASE_POSE, end=BASE_POSE),
+        simple_move("jumpy-in", "J", start=raised, end=BASE_POSE),  # starts with the wrists up
+        simple_move("jumpy-out", "K", start=BASE_POSE, end=raised),  # ends with them up
+        simple_move("n", "N", start=BASE_POSE),
+        *(simple_move(f"a{i}", "A", at=8.0 * i) for i in range(4)),  # one video, cut in a row
+    ]
+    index = ix.build_index(moves, "why")
+    r = {str(i): row for row, i in enumerate(index.ids)}
+    p, smooth, jin, jout, n = (r[x] for x in ("p", "smooth", "jumpy-in", "jumpy-out", "n"))
+    assert why_not_first(index, [p, smooth, n], 1, first=smooth) is None
+    assert why_not_first(index, [p, smooth, n], 1, first=jin) == "it flows more smoothly from part 1"
+    assert why_not_first(index, [p, smooth, n], 1, first=jout) == "it flows more smoothly into part 3"
+    assert why_not_first(index, [p, n, p], 2, first=smooth, repeats={2: 0}) == (
+        "it dances part 1 again, where the music repeats"
+    )
+    assert (
+        why_not_first(index, [p, n, smooth], 2, first=p)
+        == "the best match shows dance already seen in part 1"
+    )
+    a = [r[f"a{i}"] for i in range(4)]
+    assert why_not_first(index, [*a[:3], n], 3, first=a[3]) == (
+        "the best match would keep one dancer on screen for more than 3 parts in a row"
+    )
+    assert why_not_first(index, [p, smooth, n], 1, first=r["a0"]) == "it fits the whole sequence better"

@@ -53,7 +53,7 @@ def _picked_rows(rec: dict, rows: dict[str, int]) -> list[int | None]:
 
 def _ranked(rec: dict, k: int, n: int = 6):
     """(index, picked rows, the candidates of segment k, as its page shows them, with the
-    segment's current pick always among them)."""
+    segment's current pick always among them, the music's repeats)."""
     index = catalog.load_index()
     rows = _rows(index)
     feats = segment_features(rec)
@@ -65,33 +65,44 @@ def _ranked(rec: dict, k: int, n: int = 6):
     found = rank.candidates(
         index, feats[k], prev=prev, history=history, repeats_of=repeat_of, k=n, keep=picked[k]
     )
-    return index, picked, found
+    return index, picked, found, repeats
 
 
 def candidates(choreo_id: str, token: str | None, k: int, n: int = 6) -> dict:
     rec = choreography.load(choreo_id, token)
     seg = choreography.segment(rec, k)
     k = seg["index"]
-    index, _, found = _ranked(rec, k, n)
+    index, picked, found, repeats = _ranked(rec, k, n)
     moves = _kept("moves", [c.id for c in found])
     sources = _kept("sources", [m["source_id"] for m in moves.values()])
     return {
         "segment": {x: seg.get(x) for x in ("index", "start", "end", "beats", "move_id")},
         "candidates": [_candidate_view(c, seg, moves, sources) for c in found],
-        "pick": _pick_view(rec, k, index, found),
+        "pick": _pick_view(rec, k, index, found, picked, repeats),
     }
 
 
-def _pick_view(rec: dict, k: int, index: rindex.LibraryIndex, found: list[rank.Candidate]) -> dict | None:
+def _pick_view(
+    rec: dict,
+    k: int,
+    index: rindex.LibraryIndex,
+    found: list[rank.Candidate],
+    picked: list[int | None],
+    repeats: dict[int, int],
+) -> dict | None:
     """Who picked segment k's move (the person or auto-fill), whether it is among the six, and,
-    only where it is true, why a person's pick is no longer among them."""
+    only where it is true, why a person's pick is no longer among them, or why Choleor's pick is
+    not the best match (when every part has a move: the reason is about the whole sequence)."""
     seg = rec["segments"][k]
     if not seg.get("move_id"):
         return None
     by = seg.get("picked_by") or "you"
     in_top = any(c.id == seg["move_id"] and c.kind != "picked" for c in found)
     fell_out = _fell_out(rec, k, index) if by == "you" and not in_top else None
-    return {"move_id": seg["move_id"], "picked_by": by, "in_top": in_top, "fell_out": fell_out}
+    why = None
+    if by == "choleor" and found and None not in picked:
+        why = auto.why_not_first(index, picked, k, found[0].index, repeats)
+    return {"move_id": seg["move_id"], "picked_by": by, "in_top": in_top, "fell_out": fell_out, "why": why}
 
 
 def _earlier(rec: dict, k: int) -> list[str]:
@@ -107,7 +118,7 @@ def pick_context(choreo_id: str, token: str | None, k, move_id: str | None) -> d
     k = choreography.segment(rec, k)["index"]
     context = {"earlier": _earlier(rec, k), "library": "-", "shown": False}
     try:
-        index, _, found = _ranked(rec, k)
+        index, _, found, _ = _ranked(rec, k)
     except Conflict:  # no library yet, or the song changed: nothing was shown
         return context
     context["library"] = index.version

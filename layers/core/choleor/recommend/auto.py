@@ -491,3 +491,45 @@ def plan(index: LibraryIndex, segments: Sequence[SegmentFeatures], rng=None, k: 
 
 
 plan.deterministic = True  # evaluate() runs it once, not once per seed
+
+
+#: A pick "flows better" than the best-ranked move when its cut jumps this much less (torso lengths).
+FLOW_GAIN = 0.05
+
+
+def why_not_first(
+    index: LibraryIndex,
+    path: Sequence[int],
+    t: int,
+    first: int,
+    repeats: Mapping[int, int] = {},
+    max_run: int = MAX_RUN,
+) -> str | None:
+    """Why auto-fill's pick for part t is not `first`, the move ranked best for it, in a
+    dancer's words (parts counted from 1); None when it is. The costs only a whole sequence
+    has, in the order the search weighs them: the music repeats an earlier part, the best move
+    shows dance seen elsewhere or keeps one video on too long, a smoother cut."""
+    pick = path[t]
+    if pick == first:
+        return None
+    s = repeats.get(t)
+    if s is not None and pick in (path[s], int(index.twin[path[s]])):
+        return f"it dances part {s + 1} again, where the music repeats"
+    others = [u for u in range(len(path)) if u != t]
+    seen = footage_overlap(index, [first], [path[u] for u in others])[0]
+    if seen.any():
+        return f"the best match shows dance already seen in part {others[int(np.argmax(seen))] + 1}"
+    trial = [*path[:t], first, *path[t + 1 :]]
+    if _run_at(index, trial, t) > max(max_run, _run_at(index, path, t)):
+        return f"the best match would keep one dancer on screen for more than {max_run} parts in a row"
+    gains = {}
+    if t > 0:
+        _, jump = transition_matrix(index, np.array([path[t - 1]]), np.array([first, pick]))
+        gains[f"it flows more smoothly from part {t}"] = float(jump[0, 0] - jump[0, 1])
+    if t + 1 < len(path):
+        _, jump = transition_matrix(index, np.array([first, pick]), np.array([path[t + 1]]))
+        gains[f"it flows more smoothly into part {t + 2}"] = float(jump[0, 0] - jump[1, 0])
+    best = max(gains, key=gains.get, default=None)
+    if best is not None and gains[best] >= FLOW_GAIN:
+        return best
+    return "it fits the whole sequence better"
