@@ -256,6 +256,54 @@ def test_a_hard_cut_keeps_the_background_still(plan, rendered, soft_plan, soft_r
     assert max(figures["sized 1"], figures["sized 2"]) > 10.0
 
 
+def one_take(soft_plan, k: int, piece: int, folder: Path) -> dict[int, np.ndarray]:
+    """The frames of cut k's crossfade window showing piece `piece` alone (as the soft plan places
+    and times it, which is how the hard plan does too), drawn, encoded and decoded like the output."""
+    fade = [i for i, layers in enumerate(soft_plan.layers) if {la.piece for la in layers} == {k - 1, k}]
+    alone = dataclasses.replace(
+        soft_plan,
+        layers=[
+            tuple(dataclasses.replace(la, weight=1.0) for la in layers if la.piece == piece)
+            if i in fade
+            else layers
+            for i, layers in enumerate(soft_plan.layers)
+        ],
+    )
+    frames = range(fade[0], fade[-1] + 1)
+    out = encode_frames(alone, frames, folder / f"cut{k}-piece{piece}.mp4", None, None).output
+    return dict(zip(frames, read_frames(str(out))))
+
+
+@pytest.mark.parametrize("style", ["hard", "soft"])
+def test_no_frame_at_a_hard_cut_is_a_double_exposure(
+    style, plan, rendered, soft_plan, soft_rendered, tmp_path
+):
+    """Around each cut, every decoded output frame is compared with the two takes drawn alone at
+    that frame and with their 50/50 blend. Hard: each frame is nearer one take (the right one)
+    than the blend. Soft: the crossfade's middle is nearest the blend, so the measure sees one."""
+    out_plan, video = (plan, rendered) if style == "hard" else (soft_plan, soft_rendered)
+    frames = frames_around_cuts(out_plan, video)
+    blends, figures = 0, []
+    for k in (1, 2):
+        outgoing, incoming = one_take(soft_plan, k, k - 1, tmp_path), one_take(soft_plan, k, k, tmp_path)
+        for i in outgoing:
+            for la in plan.layers[i]:  # the hard plan draws the same placement and source time
+                (same,) = [s for s in soft_plan.layers[i] if s.piece == la.piece]
+                assert same.source_time == la.source_time and np.allclose(same.matrix, la.matrix)
+            o, a, b = (f.astype(np.float32) for f in (frames[i], outgoing[i], incoming[i]))
+            to_a, to_b = np.abs(o - a).mean(), np.abs(o - b).mean()
+            to_blend = np.abs(o - (a + b) / 2).mean()
+            figures.append((k, i, *(round(float(d), 1) for d in (to_a, to_b, to_blend))))
+            blends += to_blend < min(to_a, to_b)
+            if style == "hard":
+                assert min(to_a, to_b) < to_blend, f"frame {i} at cut {k} is a double exposure"
+                shown = max(out_plan.layers[i], key=lambda la: la.weight).piece
+                assert (to_a < to_b) == (shown == k - 1), f"frame {i} shows the wrong take"
+    print(f"{style}: (cut, frame, mean |out - outgoing|, |out - incoming|, |out - blend|):", figures)
+    if style == "soft":
+        assert blends >= 1
+
+
 def test_the_incoming_dancer_meets_the_outgoing_one_at_a_hard_cut(plan):
     fps = plan.settings.fps
     for k in (1, 2):
