@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -21,19 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser import CHROMIUM, Watch, chromium
 from tests.paths import ARTIFACTS, DATA
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ADMIN_KEY = os.environ.get("CHOLEOR_E2E_KEY", "e2e-key")
 SONG_CLIP = DATA / "beats" / "h2_tr808kit_demo_x2.flac"
 SEED_TAKES = ("salsa", "indian", "modern")
@@ -226,52 +215,10 @@ def analysed_song(serve, song_mp3) -> dict:
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is needed (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-class Watch:
-    """Console errors, page errors and job polls of one page."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        self.allowed: list[re.Pattern] = []
-        self.in_flight: dict[str, int] = {}
-        self.max_in_flight: dict[str, int] = {}
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        page.on("request", self._request)
-        page.on("requestfinished", self._done)
-        page.on("requestfailed", self._done)
-
-    def allow(self, pattern: str) -> None:
-        self.allowed.append(re.compile(pattern))
-
-    def _console(self, msg):
-        if msg.type == "error" and not any(p.search(msg.text) for p in self.allowed):
-            self.errors.append(f"console: {msg.text} @ {msg.location.get('url', '')}")
-
-    @staticmethod
-    def _job(request) -> str | None:
-        m = re.search(r"/api/jobs/([^/?#]+)", request.url)
-        return m.group(1) if m else None
-
-    def _request(self, request):
-        job = self._job(request)
-        if job:
-            self.in_flight[job] = self.in_flight.get(job, 0) + 1
-            self.max_in_flight[job] = max(self.max_in_flight.get(job, 0), self.in_flight[job])
-
-    def _done(self, request):
-        job = self._job(request)
-        if job:
-            self.in_flight[job] -= 1
 
 
 @pytest.fixture

@@ -64,6 +64,11 @@ class SamApp:
         text = (self.logs / "sam-lambda.log").read_text(errors="replace")
         return len(re.findall(rf"Invoking Container created from {image}:", text))
 
+    def api_requests(self) -> set[tuple[str, str]]:
+        """The (method, path) of every request start-api has served."""
+        text = re.sub(r"\x1b\[[\d;]*m", "", (self.logs / "sam-api.log").read_text(errors="replace"))
+        return {(m, p.split("?")[0]) for m, p in re.findall(r'"([A-Z]+) (\S+) HTTP/[\d.]+" \d{3}', text)}
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -108,3 +113,52 @@ def start(data: Path, timeout: float = 900.0) -> SamApp:
             app.stop()
             raise AssertionError(f"the app under SAM did not answer: {Path(log.name).read_text()[-3000:]}")
         time.sleep(1)
+
+
+def upload(app: SamApp, route: str, path, headers: dict | None = None, **fields) -> dict:
+    data = path.read_bytes()
+    out = requests.post(
+        f"{app.url}{route}",
+        json={"filename": path.name, "size": len(data), **fields},
+        headers=headers or {},
+        timeout=60,
+    )
+    assert out.status_code == 201, out.text
+    out = out.json()
+    put = requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=60)
+    assert put.status_code == 200, put.text
+    return out
+
+
+def ingest_library(app: SamApp, media: Path, takes=("salsa", "modern"), seconds: float = 14) -> list[dict]:
+    """Dance takes uploaded and ingested through the API (IngestDanceFunction); returns the moves."""
+    from tests.api_client import wait_job
+    from tests.media import dance_video
+
+    admin = {"X-Admin-Key": ADMIN_KEY}
+    jobs = []
+    for take in takes:
+        src = upload(app, "/api/sources", dance_video(media, take, seconds), admin, style=take)["source"]
+        r = requests.post(f"{app.url}/api/sources/{src['id']}/ingest", headers=admin, timeout=60)
+        assert r.status_code == 202, r.text
+        jobs.append(r.json()["job"]["id"])
+    for job_id in jobs:
+        job = wait_job(app.url, job_id, timeout=600)
+        assert job["status"] == "done", job
+    return requests.get(f"{app.url}/api/moves", timeout=60).json()["moves"]
+
+
+def add_song(app: SamApp, path: Path) -> dict:
+    """A song uploaded and analysed (AnalyzeSongFunction); its record with its owner_token."""
+    from tests.api_client import wait_job
+
+    out = upload(app, "/api/songs", path)
+    song_id = out["song"]["id"]
+    r = requests.post(f"{app.url}/api/songs/{song_id}/analyze", timeout=60)
+    assert r.status_code == 202, r.text
+    job = wait_job(app.url, r.json()["job"]["id"], timeout=600)
+    assert job["status"] == "done", job
+    return {
+        **requests.get(f"{app.url}/api/songs/{song_id}", timeout=60).json(),
+        "owner_token": out["owner_token"],
+    }

@@ -9,6 +9,7 @@ as parallel invocations, then the join), and the downloaded file is checked.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -29,52 +30,16 @@ def app(tmp_path_factory):
     sam.stop()
 
 
-def upload(app: sam_app.SamApp, route: str, path, headers: dict | None = None, **fields) -> dict:
-    data = path.read_bytes()
-    out = requests.post(
-        f"{app.url}{route}",
-        json={"filename": path.name, "size": len(data), **fields},
-        headers=headers or {},
-        timeout=60,
-    )
-    assert out.status_code == 201, out.text
-    out = out.json()
-    put = requests.put(out["upload"]["url"], data=data, headers=out["upload"]["headers"], timeout=60)
-    assert put.status_code == 200, put.text
-    return out
-
-
 @pytest.fixture(scope="module")
 def library(app, tmp_path_factory):
-    from tests.media import dance_video
-
-    media = tmp_path_factory.mktemp("sam-media")
-    admin = {"X-Admin-Key": sam_app.ADMIN_KEY}
-    jobs = []
-    for take in ("salsa", "modern"):
-        src = upload(app, "/api/sources", dance_video(media, take, 14), admin, style=take)["source"]
-        r = requests.post(f"{app.url}/api/sources/{src['id']}/ingest", headers=admin, timeout=60)
-        assert r.status_code == 202, r.text
-        jobs.append(r.json()["job"]["id"])
-    for job_id in jobs:
-        assert wait_job(app.url, job_id, timeout=600)["status"] == "done"
-    moves = requests.get(f"{app.url}/api/moves", timeout=60).json()["moves"]
+    moves = sam_app.ingest_library(app, tmp_path_factory.mktemp("sam-media"))
     assert len(moves) >= 8
     return moves
 
 
 @pytest.fixture(scope="module")
 def song(app):
-    out = upload(app, "/api/songs", DATA / "beats" / "omsx_modern_motion.flac")
-    song_id = out["song"]["id"]
-    r = requests.post(f"{app.url}/api/songs/{song_id}/analyze", timeout=60)
-    assert r.status_code == 202, r.text
-    job = wait_job(app.url, r.json()["job"]["id"], timeout=600)
-    assert job["status"] == "done", job
-    return {
-        **requests.get(f"{app.url}/api/songs/{song_id}", timeout=60).json(),
-        "owner_token": out["owner_token"],
-    }
+    return sam_app.add_song(app, DATA / "beats" / "omsx_modern_motion.flac")
 
 
 def test_the_front_end_and_the_api_share_the_gateway(app):
@@ -140,6 +105,102 @@ def test_a_song_becomes_a_video_through_lambda_containers(app, library, song, tm
     assert app.invocations("ingestdancefunction") >= 2
     assert app.invocations("analyzesongfunction") >= 1
     assert app.invocations("renderfunction") >= len(filled["segments"])
+
+
+def test_the_four_steps_in_a_browser_through_the_gateway(app, library, tmp_path):
+    """`make sam` as a person uses it: headless Chromium on start-api's port, a song in, an
+    interval, a pick, auto-fill, the video downloaded. Every API call the page makes is one that
+    start-api served, and the jobs run in containers start-lambda started."""
+    from tests.browser import Watch, chromium
+    from tests.e2e.test_frontend import choreo_from_hash, wait_cards
+
+    before = {f: app.invocations(f) for f in ("analyzesongfunction", "renderfunction")}
+    with chromium() as browser:
+        context = browser.new_context(
+            viewport={"width": 1100, "height": 900}, base_url=app.url, accept_downloads=True, bypass_csp=True
+        )
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        watch = Watch(page)
+        api_calls = set()
+        page.on(
+            "request",
+            lambda r: (
+                r.url.startswith(app.url + "/api/")
+                and api_calls.add((r.method, r.url[len(app.url) :].split("?")[0]))
+            ),
+        )
+
+        # 1. the song: presigned upload to s3rver, analysis in AnalyzeSongFunction
+        page.goto("/")
+        page.get_by_role("heading", name="Pick a song").wait_for()
+        page.locator("#song-file").set_input_files(str(DATA / "beats" / "h2_tr808kit_demo_x2.flac"))
+        page.wait_for_url(re.compile(r"#/song/[^/]+$"), timeout=600_000)
+        song_id = page.url.rsplit("/", 1)[1]
+
+        # 2. the interval: the first two segments dragged with the mouse, one more by keyboard
+        page.wait_for_selector("canvas")
+        song = requests.get(f"{app.url}/api/songs/{song_id}", timeout=60).json()
+        segments, duration = song["analysis"]["segments"], song["analysis"]["duration"]
+        box = page.locator("canvas").bounding_box()
+        x_of = lambda t: box["x"] + box["width"] * t / duration  # noqa: E731
+        mid_y = box["y"] + box["height"] / 2
+        page.mouse.move(x_of((segments[0]["start"] + segments[0]["end"]) / 2), mid_y)
+        page.mouse.down()
+        page.mouse.move(x_of((segments[1]["start"] + segments[1]["end"]) / 2), mid_y, steps=5)
+        page.mouse.up()
+        page.get_by_role("slider", name="End of the part to dance").focus()
+        page.keyboard.press("ArrowRight")
+        assert page.locator(".facts dd").first.inner_text() == "3"
+        page.get_by_role("button", name=re.compile("Next: choose moves")).click()
+        page.wait_for_url(re.compile(r"#/dance/[^/]+/[^/]+/moves/0$"))
+        cid, token = choreo_from_hash(page)
+
+        # 3. the moves: pick the best match of part 1, let Choleor fill the rest
+        cards = wait_cards(page, 1)
+        first = cards.first.get_attribute("data-move-id")
+        cards.first.get_by_role("button", name=re.compile("^Pick")).click()
+        wait_cards(page, 2)
+        page.get_by_role("button", name=re.compile("Fill the rest for me")).click()
+        page.locator("#moves-message").filter(has_text="Choleor picked").wait_for()
+        choreo = requests.get(
+            f"{app.url}/api/choreographies/{cid}", headers={"X-Choreo-Token": token}, timeout=60
+        ).json()
+        assert choreo["complete"] and choreo["segments"][0]["move_id"] == first
+        assert len(choreo["segments"]) == 3
+        assert abs(choreo["start"] - segments[0]["start"]) < 0.05
+        assert abs(choreo["end"] - segments[2]["end"]) < 0.05
+
+        # 4. the video: rendered in RenderFunction containers, downloaded from s3rver
+        page.get_by_role("button", name=re.compile("Make my video")).click()
+        page.wait_for_url(re.compile(r"#/dance/[^/]+/[^/]+/video$"))
+        download = page.locator("#download")
+        download.wait_for(timeout=900_000)
+        with page.expect_download(timeout=120_000) as dl:
+            download.click()
+        out = tmp_path / "dance.mp4"
+        dl.value.save_as(out)
+        context.close()
+    assert not watch.errors, "the browser console had errors:\n" + "\n".join(watch.errors)
+
+    info = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    streams = {s["codec_type"]: s for s in info["streams"]}
+    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+    assert abs(float(streams["video"]["duration"]) - (choreo["end"] - choreo["start"])) <= 1 / 30 + 1e-3
+
+    # Every API call the page made is one start-api served; the jobs ran in Lambda containers.
+    served = app.api_requests()
+    assert (("POST", f"/api/choreographies/{cid}/render")) in api_calls
+    assert api_calls <= served, api_calls - served
+    assert app.invocations("analyzesongfunction") > before["analyzesongfunction"]
+    assert app.invocations("renderfunction") >= before["renderfunction"] + len(choreo["segments"])
 
 
 MALFORMED = [{}, ["not", "an", "event"], {"job_id": 42, "Records": "x"}]

@@ -409,6 +409,8 @@ def seeding_status() -> dict | None:
 
     try:
         job = store.get(seed_job_id()).public()
+    except Unavailable:  # the shipped takes are not installed here (a Lambda container): no seeding runs here
+        return None
     except NotFound:
         return None
     if job.get("status") in (store.QUEUED, store.RUNNING):
