@@ -282,6 +282,12 @@ def test_after_auto_fill_every_part_lists_its_pick(make_page, serve, analysed_so
         assert picked.count() == 1, f"part {k + 1}: its pick is not in the list"
         assert ("Your pick" if k == 0 else "Choleor's pick") in picked.locator(".whose").text_content()
         assert page.locator("#fell-out").count() == 0, f"part {k + 1}: false 'no longer among the top six'"
+        # Choleor's pick that is not the first card says why; the first card needs no reason.
+        first = page.locator("li.card").first.get_attribute("data-move-id") == seg["move_id"]
+        why = picked.locator(".why")
+        assert why.count() == (1 if k > 0 and not first else 0), f"part {k + 1}"
+        if why.count():
+            assert why.inner_text().startswith("Chosen over the best match: ")
         if k == 1:
             shots(page, "06-auto-fill-pick-listed")
 

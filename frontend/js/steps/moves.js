@@ -135,10 +135,10 @@ export async function render(main, params, { signal, go }) {
       fill(cards, h("li.empty", {}, "No moves in the library fit this part yet. Add dance videos in the Move library."));
       return;
     }
-    fill(cards, ...candidates.map((c, i) => card(c, i, seg, pick)));
+    fill(cards, ...candidates.map((c, i) => card(c, i, seg, pick?.why)));
   }
 
-  function card(c, i, seg, pick) {
+  function card(c, i, seg, why) {
     const picked = seg.move_id === c.move_id;
     const whose = picked ? (seg.picked_by === "choleor" ? "Choleor's pick" : "Your pick") : null;
     const img = thumb(c, `Move from ${c.source_title}${c.mirrored ? ", mirrored" : ""}`)
@@ -169,7 +169,7 @@ export async function render(main, params, { signal, go }) {
       media,
       h("div.body", {},
         whose && h("p.whose", {}, whose),
-        picked && pick?.why && h("p.why", {}, `Chosen over the best match: ${pick.why}.`),
+        picked && why && h("p.why", {}, `Chosen over the best match: ${why}.`),
         h("p.reason", {}, capital(c.reason)),
         h("p.who", {}, `from ${c.source_title}${c.style ? ` · ${c.style}` : ""}`),
         h("div.score", { title: `Fits this part at least as well as ${pct}% of the moves the library offers for it` },
