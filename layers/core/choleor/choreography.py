@@ -15,7 +15,7 @@ import uuid
 from . import songs
 from .errors import BadInput, Conflict, Forbidden, NotFound
 from .jobs import store
-from .storage import objects, records
+from .storage import memo, objects, records
 
 #: Share tokens (read-only links, `choleor.sharing`) start with this; edit tokens never do.
 SHARE_PREFIX = "view-"
@@ -102,28 +102,41 @@ def remove(rec: dict) -> None:
     records.delete("choreographies", {"id": rec["id"]})
 
 
-def _move_summary(move_id: str | None) -> dict | None:
-    if not move_id:
-        return None
-    rec = records.get("moves", {"id": move_id})
-    if rec is None:
-        return {"id": move_id, "missing": True}
-    return {
-        "id": move_id,
-        "source_id": rec["source_id"],
-        "style": rec.get("style"),
-        "mirrored": rec.get("mirrored", False),
-        "tempo": rec.get("tempo"),
-        "thumbnail_url": objects.presign_get(rec["thumb_key"]) if rec.get("thumb_key") else None,
-    }
+#: How long a move record read for a view serves later views of this process: moves change only
+#: when their source is ingested again or removed (as for candidates, `suggestions`).
+MOVE_RECORD_SECONDS = 30.0
+
+
+def _move_summaries(move_ids: list[str]) -> dict[str, dict]:
+    """{move id: summary} of the picked moves, read with one batch read (not one per part)."""
+    ids = sorted(set(move_ids))
+    found = memo.records_by_id(
+        "moves", ids, lambda missing: records.get_many("moves", missing), MOVE_RECORD_SECONDS
+    )
+    out = {}
+    for move_id in ids:
+        rec = found.get(move_id)
+        if rec is None:
+            out[move_id] = {"id": move_id, "missing": True}
+            continue
+        out[move_id] = {
+            "id": move_id,
+            "source_id": rec["source_id"],
+            "style": rec.get("style"),
+            "mirrored": rec.get("mirrored", False),
+            "tempo": rec.get("tempo"),
+            "thumbnail_url": objects.presign_get(rec["thumb_key"]) if rec.get("thumb_key") else None,
+        }
+    return out
 
 
 def view_record(rec: dict) -> dict:
     # (records drop None attributes, so an unpicked segment has no move_id at all)
+    moves = _move_summaries([s["move_id"] for s in rec["segments"] if s.get("move_id")])
     segs = [
         {k: s.get(k) for k in ("index", "start", "end", "beats", "move_id")}
         | {"picked_by": (s.get("picked_by") or "you") if s.get("move_id") else None}
-        | {"move": _move_summary(s.get("move_id"))}
+        | {"move": moves.get(s.get("move_id"))}
         for s in rec["segments"]
     ]
     out = {k: rec.get(k) for k in ("id", "song_id", "song_title", "start", "end")}
