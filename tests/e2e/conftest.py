@@ -162,6 +162,35 @@ class ServeStorage:
 
 
 @pytest.fixture(scope="session")
+def library_of_more_than(served, e2e_media):
+    """library_of_more_than(n): more dance videos ingested through the CLI until the served library
+    holds more than n moves; returns its move count."""
+    from tests.media import dance_video
+
+    def grow(n: int) -> int:
+        url, data = served
+        moves = requests.get(f"{url}/api/library", timeout=10).json()["moves"]
+        for take in SEED_TAKES:
+            if moves > n:
+                break
+            if data is None:
+                pytest.skip(f"needs a library of more than {n} moves (CHOLEOR_E2E_URL is set)")
+            video = dance_video(e2e_media, take, 16.0)
+            subprocess.run(
+                [*_cli(data), "ingest", str(video), "--style", take],
+                env=_clean_env(data),
+                check=True,
+                cwd=str(DATA.parent),
+                stdout=subprocess.DEVNULL,
+                timeout=300,
+            )
+            moves = requests.get(f"{url}/api/library", timeout=10).json()["moves"]
+        return moves
+
+    return grow
+
+
+@pytest.fixture(scope="session")
 def serve_storage(served) -> ServeStorage:
     if served[1] is None:
         pytest.skip("needs the storage of a serve this session started (CHOLEOR_E2E_URL is set)")

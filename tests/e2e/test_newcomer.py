@@ -217,3 +217,76 @@ def test_a_200_character_title_fits_every_page_at_both_sizes(make_page, serve, s
         page.goto("/#/library")
         page.locator("section.source").first.wait_for()
         no_horizontal_scroll(page)
+
+
+def test_the_cut_style_switches_on_the_result_step_and_makes_the_video_again(
+    make_page, serve, analysed_song, shots
+):
+    """The result step shows the stored cut style; choosing "soft" stores it and starts a new render,
+    which makes the video; reopened, the page shows "soft" chosen."""
+    from tests.e2e.test_frontend import get_choreo
+
+    created = requests.post(
+        f"{serve}/api/choreographies",
+        json={"song_id": analysed_song["id"], "start": 8, "end": 18},  # a part no other test renders
+        timeout=10,
+    ).json()
+    cid, token = created["id"], created["token"]
+    h = {"X-Choreo-Token": token}
+    requests.post(f"{serve}/api/choreographies/{cid}/auto", json={}, headers=h, timeout=60).raise_for_status()
+    page, _ = make_page(width=1280, height=800)
+    page.goto(f"/#/dance/{cid}/{token}/video")
+    hard, soft = (
+        page.get_by_role("radio", name=re.compile("^Hard")),
+        page.get_by_role("radio", name=re.compile("^Soft")),
+    )
+    page.locator("#download").wait_for(timeout=480_000)
+    assert get_choreo(serve, cid, token)["cut"] == "hard"
+    assert hard.is_checked() and not soft.is_checked()
+    first = get_choreo(serve, cid, token)["render"]["job_id"]
+    shots(page, "13-result-cut-hard")
+
+    with page.expect_request(
+        lambda r: r.method == "PUT" and r.url.endswith(f"/api/choreographies/{cid}/cut")
+    ) as put:
+        soft.check()
+    assert put.value.post_data_json == {"cut": "soft"}
+    page.locator("progress").first.wait_for()  # the video is being made again, with its progress
+    shots(page, "13-result-cut-rendering")
+    for _ in range(100):  # the render the page asked for is the choreography's latest
+        again = get_choreo(serve, cid, token)
+        if again["render"]["job_id"] != first:
+            break
+        page.wait_for_timeout(100)
+    assert again["cut"] == "soft" and again["render"]["job_id"] != first
+    assert again["render"]["status"] in ("queued", "running", "done")
+    page.locator("#download").wait_for(timeout=480_000)
+    done = get_choreo(serve, cid, token)
+    assert done["video_ready"] and done["render"]["status"] == "done" and done["cut"] == "soft"
+
+    for name, size in (("13-result-cut-soft", dict(width=1280, height=800)), ("13-phone-result-cut", PHONE)):
+        page, _ = make_page(**size)
+        page.goto(f"/#/dance/{cid}/{token}/video")
+        page.locator("#download").wait_for(timeout=60_000)
+        assert page.get_by_role("radio", name=re.compile("^Soft")).is_checked()
+        assert not page.get_by_role("radio", name=re.compile("^Hard")).is_checked()
+        no_horizontal_scroll(page)
+        shots(page, name)
+
+
+def test_library_show_more_adds_cards_without_repeating_any(make_page, library_of_more_than, shots):
+    moves = library_of_more_than(48)
+    assert moves > 48, f"the library has {moves} moves: too few to need a second page"
+    page, _ = make_page(width=1280, height=800)
+    page.goto("/#/library")
+    page.locator("section.source").first.wait_for()
+    cards = page.locator("section.source li.card")
+    assert cards.count() == 48
+    ids = cards.evaluate_all("cs => cs.map(c => c.dataset.moveId)")
+    page.locator("#library-more").click()
+    page.wait_for_function("document.querySelectorAll('section.source li.card').length > 48")
+    more = cards.evaluate_all("cs => cs.map(c => c.dataset.moveId)")
+    assert len(set(more)) == len(more), "a move is shown twice"
+    assert len(more) == min(moves, 96)
+    assert more[: len(ids)] == ids  # the first page stays, in order, above the new cards
+    shots(page, "14-library-show-more")

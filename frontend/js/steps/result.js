@@ -30,12 +30,25 @@ export async function render(main, { id, token }, { signal }) {
     catch { copyBtn.textContent = "Selected: press Ctrl+C"; }
   });
 
+  // Cut style: hard (on the beat, dancer held in place) or soft (a half-beat crossfade). A change is
+  // stored on the choreography, then the video is made again in that style.
+  const CUTS = { hard: "Hard: on the beat", soft: "Soft: a short crossfade" };
+  const cutInputs = Object.keys(CUTS).map((value) => h("input", {
+    type: "radio", name: "cut", id: `cut-${value}`, value, checked: (choreo.cut || "hard") === value,
+    onchange: () => changeCut(value),
+  }));
+  const cutBox = h("fieldset.panel.cut-style", {},
+    h("legend", {}, "Cut"),
+    h("div.choices", {}, cutInputs.map((input) => h("label.choice", { for: input.id }, input, CUTS[input.value]))),
+    h("span.hint", {}, "How one move meets the next. Changing it makes the video again."));
+
   fill(main,
     h("h1", {}, "Your dance video"),
     h("p.lead", {}, `“${choreo.song_title || "Your song"}”, ${clock(choreo.start)} – ${clock(choreo.end)}: `
       + `${n} part${n === 1 ? "" : "s"} of eight beats, cut together on the beat.`),
     stage,
     message,
+    choreo.complete && cutBox,
     h("div.panel", {},
       h("div.field", {},
         h("label", { for: "reopen-link" }, "Link to reopen this choreography"),
@@ -69,27 +82,54 @@ export async function render(main, { id, token }, { signal }) {
   // before (and while) the video is made: the moves back to back in the browser
   const audioUrl = async () => (await api(`songs/${encodeURIComponent(choreo.song_id)}/audio`, { signal })).url;
   const preview = sequencePreview({ choreo, audioUrl, signal });
-  stage.after(preview.el);
+  cutBox.after(preview.el);
 
-  async function follow(jobId, progress = 0, text = "") {
+  // Only the newest render is followed: starting another (a cut change) stops following the last.
+  let following = null;
+  function fresh() {
+    following?.abort();
+    following = new AbortController();
+    signal.addEventListener("abort", () => following.abort(), { once: true });
+    return following.signal;
+  }
+
+  async function follow(jobId, progress = 0, text = "", mine = fresh()) {
     const bar = progressBar("Making your video");
     bar.set(progress, text);
     fill(stage, bar.el, h("p.small.muted", {}, "This takes a little while: every move is cut, timed to your music and joined."));
-    await pollJob(jobId, { signal, onProgress: (j) => bar.set(j.progress, j.message) });
+    await pollJob(jobId, { signal: mine, onProgress: (j) => bar.set(j.progress, j.message) });
     bar.set(1, "done");
     await showVideo();
   }
 
   async function startRender(again = false) {
     say(message, "");
+    const mine = fresh();
     try {
       fill(stage, h("p.muted", {}, h("span.spinner"), again ? " Starting again…" : " Starting…"));
-      const { job } = await api(`${base}/render`, { method: "POST", token, signal });
-      await follow(job.id, job.progress, job.message);
+      const { job } = await api(`${base}/render`, { method: "POST", token, signal: mine });
+      await follow(job.id, job.progress, job.message, mine);
     } catch (err) {
       if (err.name === "AbortError") return;
       failed(err);
     }
+  }
+
+  async function changeCut(value) {
+    say(message, "");
+    for (const input of cutInputs) input.disabled = true;
+    try {
+      const saved = await api(`${base}/cut`, { method: "PUT", body: { cut: value }, token, signal });
+      choreo.cut = saved.cut;
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      for (const input of cutInputs) input.checked = input.value === (choreo.cut || "hard");
+      say(message, `We couldn't change the cut: ${messageOf(err)}`);
+      return;
+    } finally {
+      for (const input of cutInputs) input.disabled = false;
+    }
+    await startRender(true);
   }
 
   function failed(err) {
