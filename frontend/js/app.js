@@ -110,7 +110,7 @@ async function route() {
   const first = current === null;
   current?.controller.abort();
   const controller = new AbortController();
-  current = { key, name: found.name, controller, handle: null };
+  current = { key, name: found.name, params: found.params, controller, handle: null };
   showSteps(found.name, found.params);
   main.replaceChildren();
   window.scrollTo(0, 0);
@@ -140,5 +140,6 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
+window.addEventListener("choleor:dance", () => { if (current) showSteps(current.name, current.params); });
 route();
 watchHealth(document.getElementById("health"));

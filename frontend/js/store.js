@@ -19,6 +19,8 @@ export function rememberDance(id, token, title = "", part = {}) {
   const dances = all.filter((d) => d.id !== id);
   dances.unshift({ ...before, ...part, id, token, title: title || before.title || "", at: Date.now() });
   write(KEY_DANCES, dances.slice(0, 20));
+  // the step bar links to the part of a dance once it is known (a dance opened from a link)
+  window.dispatchEvent(new Event("choleor:dance"));
 }
 
 /** The remembered dance of this song and part (times within 50 ms), if any. */

@@ -243,7 +243,12 @@ def test_the_cut_style_switches_on_the_result_step_and_makes_the_video_again(
     page.locator("#download").wait_for(timeout=480_000)
     assert get_choreo(serve, cid, token)["cut"] == "hard"
     assert hard.is_checked() and not soft.is_checked()
-    first = get_choreo(serve, cid, token)["render"]["job_id"]
+    choreo = get_choreo(serve, cid, token)
+    first = choreo["render"]["job_id"]
+    assert page.locator("p.lead").inner_text().endswith("cut together on the beat.")
+    # a dance opened from its link: the step bar leads back to its part too
+    part = f"#/song/{choreo['song_id']}/{choreo['start']:.2f}-{choreo['end']:.2f}"
+    assert page.locator(".steps li[data-step=interval] a.label").get_attribute("href") == part
     shots(page, "13-result-cut-hard")
 
     with page.expect_request(
@@ -251,6 +256,7 @@ def test_the_cut_style_switches_on_the_result_step_and_makes_the_video_again(
     ) as put:
         soft.check()
     assert put.value.post_data_json == {"cut": "soft"}
+    page.locator("p.lead").filter(has_text="crossfaded into each other on the beat").wait_for()
     page.locator("progress").first.wait_for()  # the video is being made again, with its progress
     shots(page, "13-result-cut-rendering")
     for _ in range(100):  # the render the page asked for is the choreography's latest

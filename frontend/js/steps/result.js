@@ -17,7 +17,7 @@ export async function render(main, { id, token }, { signal }) {
   const base = `choreographies/${encodeURIComponent(id)}`;
   fill(main, h("h1", {}, "Your dance video"), h("p.muted", {}, h("span.spinner"), " Loading your dance…"));
   const choreo = await api(base, { token, signal });
-  rememberDance(id, token, choreo.song_title);
+  rememberDance(id, token, choreo.song_title, { songId: choreo.song_id, start: choreo.start, end: choreo.end });
 
   const n = choreo.segments.length;
   const stage = h("div", { "aria-live": "polite" });
@@ -30,6 +30,13 @@ export async function render(main, { id, token }, { signal }) {
     catch { copyBtn.textContent = "Selected: press Ctrl+C"; }
   });
 
+  const lead = h("p.lead");
+  const describe = () => {
+    lead.textContent = `“${choreo.song_title || "Your song"}”, ${clock(choreo.start)} – ${clock(choreo.end)}: `
+      + `${n} part${n === 1 ? "" : "s"} of eight beats, `
+      + (choreo.cut === "soft" ? "crossfaded into each other on the beat." : "cut together on the beat.");
+  };
+  describe();
   // Cut style: hard (on the beat, dancer held in place) or soft (a half-beat crossfade). A change is
   // stored on the choreography, then the video is made again in that style.
   const CUTS = { hard: "Hard: on the beat", soft: "Soft: a short crossfade" };
@@ -44,8 +51,7 @@ export async function render(main, { id, token }, { signal }) {
 
   fill(main,
     h("h1", {}, "Your dance video"),
-    h("p.lead", {}, `“${choreo.song_title || "Your song"}”, ${clock(choreo.start)} – ${clock(choreo.end)}: `
-      + `${n} part${n === 1 ? "" : "s"} of eight beats, cut together on the beat.`),
+    lead,
     stage,
     message,
     choreo.complete && cutBox,
@@ -121,6 +127,7 @@ export async function render(main, { id, token }, { signal }) {
     try {
       const saved = await api(`${base}/cut`, { method: "PUT", body: { cut: value }, token, signal });
       choreo.cut = saved.cut;
+      describe();
     } catch (err) {
       if (err.name === "AbortError") return;
       for (const input of cutInputs) input.checked = input.value === (choreo.cut || "hard");
