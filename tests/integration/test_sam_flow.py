@@ -3,7 +3,8 @@ job in a Lambda container started by `sam local start-lambda`, against DynamoDB 
 
 A dance library is added through the API (ingest runs in IngestDanceFunction), then a song goes
 in (AnalyzeSongFunction), an interval, a pick, auto-fill, the video (RenderFunction: the pieces
-as parallel invocations, then the join), and the downloaded file is checked.
+as parallel invocations, then the join), and the downloaded file is checked: once through the
+API as a client calls it, once in headless Chromium as a person uses the front end.
 """
 
 from __future__ import annotations
