@@ -55,6 +55,18 @@ def local_stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run: Playwright's sync API allows one instance per
+    thread, so the e2e pages and the SAM test's browser walk share it."""
+    from tests.browser import CHROMIUM, chromium
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is needed (apt-get install chromium)")
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser import CHROMIUM, Watch, chromium
+from tests.browser import Watch
 from tests.paths import ARTIFACTS, DATA
 
 ADMIN_KEY = os.environ.get("CHOLEOR_E2E_KEY", "e2e-key")
@@ -240,14 +240,6 @@ def analysed_song(serve, song_mp3) -> dict:
     job = requests.post(f"{serve}/api/songs/{body['song']['id']}/analyze", timeout=10).json()["job"]
     assert wait_job(serve, job["id"])["status"] == "done"
     return requests.get(f"{serve}/api/songs/{body['song']['id']}", timeout=10).json()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is needed (apt-get install chromium)")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

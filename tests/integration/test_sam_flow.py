@@ -108,18 +108,18 @@ def test_a_song_becomes_a_video_through_lambda_containers(app, library, song, tm
     assert app.invocations("renderfunction") >= len(filled["segments"])
 
 
-def test_the_four_steps_in_a_browser_through_the_gateway(app, library, tmp_path):
+def test_the_four_steps_in_a_browser_through_the_gateway(app, library, browser, tmp_path):
     """`make sam` as a person uses it: headless Chromium on start-api's port, a song in, an
     interval, a pick, auto-fill, the video downloaded. Every API call the page makes is one that
     start-api served, and the jobs run in containers start-lambda started."""
-    from tests.browser import Watch, chromium
+    from tests.browser import Watch
     from tests.e2e.test_frontend import choreo_from_hash, wait_cards
 
     before = {f: app.invocations(f) for f in ("analyzesongfunction", "renderfunction")}
-    with chromium() as browser:
-        context = browser.new_context(
-            viewport={"width": 1100, "height": 900}, base_url=app.url, accept_downloads=True, bypass_csp=True
-        )
+    context = browser.new_context(
+        viewport={"width": 1100, "height": 900}, base_url=app.url, accept_downloads=True, bypass_csp=True
+    )
+    try:
         context.set_default_timeout(60_000)
         page = context.new_page()
         watch = Watch(page)
@@ -181,6 +181,7 @@ def test_the_four_steps_in_a_browser_through_the_gateway(app, library, tmp_path)
             download.click()
         out = tmp_path / "dance.mp4"
         dl.value.save_as(out)
+    finally:
         context.close()
     assert not watch.errors, "the browser console had errors:\n" + "\n".join(watch.errors)
 
