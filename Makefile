@@ -8,14 +8,22 @@ SAM_VENV := .sam-venv
 ARCH     ?= x86_64
 
 .PHONY: run test bench lint setup setup-test system-deps pose-model beat-model clean-data
-.PHONY: sam sam-setup sam-images sam-build
+.PHONY: sam sam-setup sam-images sam-build test-arm64
 
 run: setup
 	$(VENV)/bin/choleor serve $(ARGS)
 
 # setup-test builds the Lambda images, so here the SAM tests run (elsewhere they skip, saying why).
+# The arm64 test runs emulated for minutes and needs its own image: `make test-arm64` runs it.
 test: setup-test lint
-	CHOLEOR_REQUIRE_SAM=1 $(PY) -m pytest $(PYTEST_ARGS)
+	CHOLEOR_REQUIRE_SAM=1 $(PY) -m pytest -m 'not arm64' $(PYTEST_ARGS)
+
+# The arm64 heavy image (qemu-user-static registered with binfmt_misc, mmdebstrap's arm64 root
+# filesystem, aarch64 wheels), then the edge ingest in it under qemu, checked against this machine's.
+test-arm64: ARCH = arm64
+test-arm64: sam-setup pose-model beat-model $(VENV)/.installed-test
+	$(PY) infra/lambda/build.py --arch arm64 --flavor heavy
+	$(PY) -m pytest -m arm64 -v -s tests/integration/test_edge_arm64.py $(PYTEST_ARGS)
 
 # Every benchmark, one after another: each prints its table of ratios measured side by side in one run,
 # and fails when a ratio passes its guard (room for noise included). Not part of `make test`.
@@ -79,6 +87,7 @@ $(SAM_VENV)/.installed: infra/lambda/sam-cli.txt
 	@touch $@
 
 # The Lambda base images, from Debian packages and PyPI (seconds when their locks did not change).
+# ARCH=arm64 builds them for arm64 (Graviton, the Pi) and sets up qemu to run them emulated.
 sam-images: sam-setup pose-model beat-model
 	$(PY) infra/lambda/build.py --arch $(ARCH)
 

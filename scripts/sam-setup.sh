@@ -2,7 +2,8 @@
 # System side of running the functions under the AWS SAM CLI (Debian/Ubuntu, as root or with sudo):
 # podman (serves the Docker API SAM speaks), runc, mmdebstrap (builds the base images without any
 # image registry), and podman's settings for this kind of machine. Idempotent: quick when done.
-# Usage: scripts/sam-setup.sh [--arm64]   (--arm64 adds qemu-user-static for the arm64 images)
+# Usage: scripts/sam-setup.sh [--arm64]   (--arm64 adds qemu-user-static, binfmt and arch-test:
+# mmdebstrap runs the arm64 packages' install scripts emulated)
 set -euo pipefail
 
 need=()
@@ -10,7 +11,7 @@ for pkg in podman runc mmdebstrap; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ "${1:-}" = "--arm64" ]; then
-  for pkg in qemu-user-static binfmt-support; do
+  for pkg in qemu-user-static binfmt-support arch-test; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
 fi

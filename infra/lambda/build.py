@@ -8,8 +8,11 @@ Two flavours, both `ENTRYPOINT python3 -m awslambdaric`:
 
 Each is tagged `<arch>-<key>`, where the key hashes everything that goes in (this recipe, the
 Debian package list, the lock, the model checksums); a build whose key exists already only moves
-the `<arch>` and `latest` tags, so a rebuild with nothing changed takes about a second. `latest`
-points at the architecture built last: the functions' Dockerfiles start `FROM ...:latest`.
+the `<arch>` tag (and `latest`), so a rebuild with nothing changed takes about a second.
+The functions' Dockerfiles start `FROM ...:latest`, so `latest` is what `sam build` builds on: an
+x86_64 build moves it (the local runs' architecture); an arm64 build moves it only with `--latest`
+(`sam build` for arm64 passes it), so that building the arm64 images to run them emulated leaves
+the local x86_64 functions as they were.
 The Debian root filesystem is cached under .cache/lambda/<arch>/<flavour>/, the wheels in pip's cache.
 """
 
@@ -154,7 +157,7 @@ def stage(flavor: str, arch: str) -> Path:
     return ctx
 
 
-def build(flavor: str, arch: str, engine: str) -> str:
+def build(flavor: str, arch: str, engine: str, latest: bool) -> str:
     key = image_key(flavor, arch)
     name = f"localhost/choleor-{flavor}"
     ref = f"{name}:{arch}-{key}"
@@ -182,7 +185,7 @@ def build(flavor: str, arch: str, engine: str) -> str:
         for staged in ("site-packages", "models"):
             shutil.rmtree(ctx / staged)
         how = "built"
-    for tag in (arch, "latest"):
+    for tag in (arch, "latest") if latest else (arch,):
         run([engine, "tag", ref, f"{name}:{tag}"])
     print(f"{name}:{arch} {how} in {time.monotonic() - start:.1f} s ({ref})", flush=True)
     return ref
@@ -193,9 +196,10 @@ def main() -> int:
     ap.add_argument("--arch", choices=sorted(DEBIAN_ARCH), default="x86_64")
     ap.add_argument("--flavor", choices=sorted(PACKAGES), action="append")
     ap.add_argument("--engine", default=os.environ.get("CONTAINER_ENGINE", "podman"))
+    ap.add_argument("--latest", action="store_true", help="also tag an arm64 build `latest`")
     args = ap.parse_args()
     for flavor in args.flavor or sorted(PACKAGES):
-        build(flavor, args.arch, args.engine)
+        build(flavor, args.arch, args.engine, latest=args.arch == "x86_64" or args.latest)
     return 0
 
 

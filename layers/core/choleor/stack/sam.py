@@ -157,7 +157,8 @@ def function_env(stack: LocalStack, lambda_url: str, admin_key: str | None) -> d
 def build(docker_host: str, arch: str = "x86_64", python: str = "python3") -> None:
     """Base images (cached by their locks), then `sam build` (the functions' thin images)."""
     here = root()
-    subprocess.run([python, str(here / "infra" / "lambda" / "build.py"), "--arch", arch], check=True)
+    base = [python, str(here / "infra" / "lambda" / "build.py"), "--arch", arch, "--latest"]
+    subprocess.run(base, check=True)
     cmd = [str(sam_bin()), "build", "--parameter-overrides", f"Architecture={arch}"]
     subprocess.run(cmd, cwd=here, env=sam_env(docker_host), check=True, stdout=subprocess.DEVNULL)
 
