@@ -19,6 +19,7 @@ Protocol (tune without peeking):
 
     python tests/bench/bench_quality.py [--json] [--split tune|report|both]
     python tests/bench/bench_quality.py --search 200 [--seed 0]   # random search, on TUNE only
+    python tests/bench/bench_quality.py --jump-floor [--split report]  # what the library allows
     python tests/bench/bench_quality.py --export DATA_DIR   # refresh the fixture from a seeded
                                                             # library (choleor --data DIR library seed)
 
@@ -237,16 +238,83 @@ def search(trials: int, seed: int = 0) -> list[tuple[float, dict]]:
     return sorted(tried, key=lambda t: -t[0])
 
 
+def cut_distances(trajectories: np.ndarray) -> np.ndarray:
+    """(N, N): the transition jump of a cut from move i into move j, as metrics.transition_jump
+    measures it (mean keypoint distance, torso units, last pose of i to first pose of j)."""
+    out, inc = trajectories[:, -1], trajectories[:, 0]
+    d = np.zeros((len(trajectories), len(trajectories)), np.float32)
+    for k in range(out.shape[1]):  # one keypoint at a time: (N, N, 2) instead of (N, N, 17, 2)
+        d += np.linalg.norm(out[:, None, k] - inc[None, :, k], axis=-1)
+    return d / out.shape[1]
+
+
+def best_chain(d: np.ndarray, parts: list[np.ndarray]) -> float:
+    """The least mean jump of a chain taking one move from each part's candidates (Viterbi)."""
+    cost = np.zeros(len(parts[0]))
+    for a, b in zip(parts, parts[1:], strict=False):
+        cost = (cost[:, None] + d[np.ix_(a, b)]).min(0)
+    return float(cost.min() / (len(parts) - 1))
+
+
+def jump_floor(split: str, pools=(6, 20, 100), trials: int = 200, seed: int = 0) -> dict[str, dict]:
+    """What the library allows for the transition jump, music aside, per song of `split` (its
+    interval's number of parts; the library without the song's takes; cuts between one source's
+    moves left out, since they are mostly the same footage, which auto-fill may not repeat):
+    the nearest next move's jump (median over moves), the best chain from a typical first move,
+    and the best chain when each part offers `pool` moves drawn at random (a stand-in for
+    candidates ranked on the music alone)."""
+    from choleor.compose import interval_segments
+
+    moves, tracks = load_moves()
+    rng = np.random.default_rng(seed)
+    out = {}
+    for song in songs(split):
+        keep = [m for m, t in zip(moves, tracks, strict=True) if t != song.stem]
+        d = cut_distances(np.stack([m.trajectory for m in keep]).astype(np.float32))
+        source = np.array([m.source_id for m in keep])
+        d[source[:, None] == source[None, :]] = np.inf
+        _, segs = interval_segments(song, *interval(song))
+        n, everyone = len(segs), np.arange(len(keep))
+        from_each = np.zeros(len(keep))
+        for _ in range(n - 1):
+            from_each = (d + from_each[None, :]).min(1)
+        row = {
+            "parts": n,
+            "nearest_next": float(np.median(d.min(1))),
+            "best_chain_typical_start": float(np.median(from_each) / (n - 1)),
+            "best_chain": best_chain(d, [everyone] * n),
+        }
+        for pool in pools:
+            draws = [[rng.choice(len(keep), pool, replace=False) for _ in range(n)] for _ in range(trials)]
+            row[f"random_{pool}"] = float(np.mean([best_chain(d, parts) for parts in draws]))
+        out[song.stem] = row
+    return out
+
+
+def floor_table(rows: dict[str, dict], title: str) -> str:
+    cols = list(next(iter(rows.values())))
+    lines = [title, f"{'song':<26}" + "".join(f"{c:>26}" for c in cols)]
+    for song, row in rows.items():
+        lines.append(f"{song:<26}" + "".join(f"{row[c]:>26.3f}" for c in cols))
+    lines.append(f"{'MEAN':<26}" + "".join(f"{np.mean([r[c] for r in rows.values()]):>26.3f}" for c in cols))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--split", choices=[*SPLITS, "both"], default="both")
     parser.add_argument("--search", type=int, metavar="TRIALS", help="random search on TUNE only")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jump-floor", action="store_true", help="what the library allows for the jump")
     parser.add_argument("--export", type=Path, metavar="DATA_DIR")
     args = parser.parse_args(argv)
     if args.export:
         print(f"{export(args.export)} moves -> {FIXTURE}")
+        return 0
+    if args.jump_floor:
+        for split in SPLITS if args.split == "both" else (args.split,):
+            print(floor_table(jump_floor(split, seed=args.seed), f"== jump floor, {split.upper()} =="))
         return 0
     if args.search:
         for score, cand in search(args.search, args.seed)[:5]:
