@@ -134,7 +134,9 @@ def test_the_four_steps_in_a_browser_through_the_gateway(app, library, browser, 
 
         # 1. the song: presigned upload to s3rver, analysis in AnalyzeSongFunction
         page.goto("/")
-        page.get_by_role("heading", name="Pick a song").wait_for()
+        # The first page starts WebFunction's and ApiFunction's containers (warm after that);
+        # on a busy 2-core machine that has taken over a minute.
+        page.get_by_role("heading", name="Pick a song").wait_for(timeout=180_000)
         page.locator("#song-file").set_input_files(str(DATA / "beats" / "h2_tr808kit_demo_x2.flac"))
         page.wait_for_url(re.compile(r"#/song/[^/]+$"), timeout=600_000)
         song_id = page.url.rsplit("/", 1)[1]

@@ -8,7 +8,6 @@ process group, so Ctrl-C or a crash leaves no orphan Java or node process.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
@@ -28,7 +27,6 @@ S3RVER_KEY = "S3RVER"  # s3rver's fixed access key and secret
 LOOPBACK = "127.0.0.1"
 # DynamoDB Local's own launcher binds every interface; this one binds the address given.
 DYNAMODB_LAUNCHER = Path(__file__).with_name("DynamoDBLocalOnHost.java")
-_PR_SET_PDEATHSIG = 1
 
 
 class StackError(Unavailable):
@@ -61,13 +59,15 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
     return True
 
 
-def _die_with_parent() -> None:
-    # Runs in the child before exec: the kernel sends SIGTERM if we die.
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
-    os.setsid()
+def _die_with_parent(cmd: list[str]) -> list[str]:
+    """`cmd` run so that the kernel sends it SIGTERM if this process dies.
+
+    util-linux's setpriv sets the signal and execs `cmd` (same pid). A preexec_fn doing the same
+    runs Python in the forked child of a threaded process, which can hang the fork: it did, in
+    the supervisor's restart of a killed server while an analysis ran, and the API stopped
+    answering."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *cmd] if setpriv else cmd
 
 
 def check_java() -> str:
@@ -185,11 +185,11 @@ class LocalStack:
     def _spawn(self, cmd: list[str], log: Path) -> subprocess.Popen:
         with open(log, "ab") as out:
             return subprocess.Popen(
-                cmd,
+                _die_with_parent(cmd),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
+                start_new_session=True,
                 cwd=self.data_dir,
             )
 
