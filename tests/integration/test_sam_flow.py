@@ -43,6 +43,22 @@ def song(app):
     return sam_app.add_song(app, DATA / "beats" / "omsx_modern_motion.flac")
 
 
+def assert_video_of(path, choreography: dict) -> None:
+    """The downloaded video is H.264 with AAC and lasts the choreography's span, within a frame."""
+    info = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    streams = {s["codec_type"]: s for s in info["streams"]}
+    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+    span = choreography["end"] - choreography["start"]
+    assert abs(float(streams["video"]["duration"]) - span) <= 1 / 30 + 1e-3
+
+
 def test_the_front_end_and_the_api_share_the_gateway(app):
     page = requests.get(app.url + "/", timeout=60)
     assert page.status_code == 200 and "<script" in page.text
@@ -90,17 +106,7 @@ def test_a_song_becomes_a_video_through_lambda_containers(app, library, song, tm
     video = requests.get(f"{app.url}/api/choreographies/{cid}/video", headers=h, timeout=60).json()
     path = tmp_path / "video.mp4"
     path.write_bytes(requests.get(video["download_url"], timeout=120).content)
-    info = json.loads(
-        subprocess.run(
-            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(path)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    streams = {s["codec_type"]: s for s in info["streams"]}
-    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
-    assert abs(float(streams["video"]["duration"]) - (filled["end"] - filled["start"])) <= 1 / 30 + 1e-3
+    assert_video_of(path, filled)
 
     # Every job ran in a container that start-lambda started for its function.
     assert app.invocations("ingestdancefunction") >= 2
@@ -187,17 +193,7 @@ def test_the_four_steps_in_a_browser_through_the_gateway(app, library, browser, 
         context.close()
     assert not watch.errors, "the browser console had errors:\n" + "\n".join(watch.errors)
 
-    info = json.loads(
-        subprocess.run(
-            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(out)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    streams = {s["codec_type"]: s for s in info["streams"]}
-    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
-    assert abs(float(streams["video"]["duration"]) - (choreo["end"] - choreo["start"])) <= 1 / 30 + 1e-3
+    assert_video_of(out, choreo)
 
     # Every API call the page made is one start-api served; the jobs ran in Lambda containers.
     served = app.api_requests()
